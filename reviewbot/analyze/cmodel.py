@@ -1,0 +1,305 @@
+"""The C model: tree-sitter-c parses of what a patch shows, with exact line maps.
+
+A :class:`Fragment` is one parsed piece of C: the post-image (or pre-image) lines of a
+hunk in patch mode, or a whole file in tree and scan mode. Every node maps back to a
+line of the real file through ``Fragment.lines``; lines the fragment adds to make the
+parse work (unmatched braces of a hunk that starts inside a block) map to ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+import tree_sitter
+import tree_sitter_c
+
+from reviewbot.analyze import normalize
+from reviewbot.parse.diff import FileDiff, Hunk, Line
+
+Side = Literal["post", "pre"]
+
+C_SUFFIXES = (".c", ".h")
+
+
+@cache
+def language() -> tree_sitter.Language:
+    return tree_sitter.Language(tree_sitter_c.language())
+
+
+@cache
+def _call_query() -> tree_sitter.Query:
+    return tree_sitter.Query(
+        language(),
+        "(call_expression function: (identifier) @callee arguments: (argument_list) @args) @call",
+    )
+
+
+def parse(source: bytes) -> tree_sitter.Tree:
+    return tree_sitter.Parser(language()).parse(source)
+
+
+def node_text(node: tree_sitter.Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def has_error(node: tree_sitter.Node) -> bool:
+    return node.has_error
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call ``callee(args...)`` found in a fragment."""
+
+    callee: str
+    args: tuple[str, ...]  # each argument's source text, whitespace folded
+    node: tree_sitter.Node  # the call_expression
+    line: int | None  # image line of the callee name
+    fragment: Fragment = field(repr=False, compare=False)
+
+    @property
+    def added(self) -> bool:
+        """The call's name sits on a line that this patch adds."""
+        return self.line is not None and self.line in self.fragment.changed
+
+    @property
+    def function(self) -> str | None:
+        return self.fragment.function_name(self.node)
+
+
+_SECTION_NAME = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_SPACES = re.compile(r"\s+")
+
+
+def section_function(section: str) -> str | None:
+    """The function a hunk header names (``@@ ... @@ int copy_huge_pmd(struct ...``)."""
+    names = [n for n in _SECTION_NAME.findall(section) if n not in _NOT_FUNCTIONS]
+    return names[0] if names else None
+
+
+_NOT_FUNCTIONS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "defined"})
+
+
+@dataclass
+class Fragment:
+    path: str
+    side: Side
+    source: bytes
+    lines: list[int | None]  # fragment row -> image line number
+    changed: frozenset[int]  # image lines added (post side) or removed (pre side)
+    complete: bool  # a whole file: nothing of the functions is outside
+    section: str = ""  # the hunk header's function context
+    tree: tree_sitter.Tree = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.tree = parse(self.source)
+
+    @property
+    def root(self) -> tree_sitter.Node:
+        return self.tree.root_node
+
+    def line_of(self, node: tree_sitter.Node) -> int | None:
+        row = node.start_point.row
+        return self.lines[row] if 0 <= row < len(self.lines) else None
+
+    def calls(self, names: frozenset[str] | set[str] | None = None) -> list[Call]:
+        """Every call to a plain identifier (inside ERROR subtrees too), in source order."""
+        cursor = tree_sitter.QueryCursor(_call_query())
+        out: list[Call] = []
+        for _, caps in cursor.matches(self.root):
+            callee = node_text(caps["callee"][0])
+            if names is not None and callee not in names:
+                continue
+            call_node = caps["call"][0]
+            args = tuple(
+                _SPACES.sub(" ", node_text(a)).strip()
+                for a in caps["args"][0].named_children
+                if a.type != "comment"
+            )
+            out.append(Call(callee, args, call_node, self.line_of(caps["callee"][0]), self))
+        out.sort(key=lambda c: c.node.start_byte)
+        return out
+
+    def enclosing_function(self, node: tree_sitter.Node) -> tree_sitter.Node | None:
+        cur: tree_sitter.Node | None = node
+        while cur is not None:
+            if cur.type == "function_definition":
+                return cur
+            cur = cur.parent
+        return None
+
+    def function_name(self, node: tree_sitter.Node) -> str | None:
+        fn = self.enclosing_function(node)
+        if fn is not None:
+            name = function_definition_name(fn)
+            if name:
+                return name
+        return section_function(self.section) if self.section else None
+
+    def sees_whole_function(self, node: tree_sitter.Node) -> bool:
+        """Whether the function around ``node`` is entirely visible and parsed."""
+        if self.complete:
+            return True
+        fn = self.enclosing_function(node)
+        return fn is not None and not fn.has_error and self.line_of(fn) is not None
+
+
+def function_definition_name(fn: tree_sitter.Node) -> str | None:
+    decl = fn.child_by_field_name("declarator")
+    while decl is not None:
+        if decl.type == "function_declarator":
+            inner = decl.child_by_field_name("declarator")
+            if inner is not None and inner.type == "identifier":
+                return node_text(inner)
+            decl = inner
+        elif decl.type in (
+            "pointer_declarator",
+            "parenthesized_declarator",
+            "attributed_declarator",
+        ):
+            decl = decl.child_by_field_name("declarator") or (
+                decl.named_children[0] if decl.named_children else None
+            )
+        elif decl.type == "identifier":
+            return node_text(decl)
+        else:
+            return None
+    return None
+
+
+def _brace_balance(lines: list[str]) -> tuple[int, int]:
+    """(opening braces needed before, closing braces needed after) to balance the text.
+
+    Braces inside strings, character constants and comments are not counted.
+    """
+    depth = low = 0
+    in_block_comment = False
+    for text in lines:
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if in_block_comment:
+                if text.startswith("*/", i):
+                    in_block_comment = False
+                    i += 1
+            elif text.startswith("/*", i):
+                in_block_comment = True
+                i += 1
+            elif text.startswith("//", i):
+                break
+            elif ch in "\"'":
+                j = i + 1
+                while j < len(text) and text[j] != ch:
+                    j += 2 if text[j] == "\\" else 1
+                i = j
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                low = min(low, depth)
+            i += 1
+    return -low, depth - low
+
+
+def _ends_in_comment(texts: list[str]) -> bool:
+    joined = "\n".join(texts)
+    return joined.rfind("/*") > joined.rfind("*/")
+
+
+def _cut_comment_tail(texts: list[str]) -> list[str]:
+    """Blank the end of a comment that a hunk starts inside (its ``/*`` is above the hunk)."""
+    for row, text in enumerate(texts):
+        opening, closing = text.find("/*"), text.find("*/")
+        if closing >= 0 and (opening < 0 or closing < opening):
+            blanked = [" " * len(t) for t in texts[:row]]
+            return [*blanked, " " * (closing + 2) + text[closing + 2 :], *texts[row + 1 :]]
+        if opening >= 0 or text.strip().startswith("//"):
+            return texts
+        if text.strip() and not text.strip().startswith("*"):
+            return texts  # code before any comment marker: not inside a comment
+    return texts
+
+
+def fragment_from_lines(
+    path: str,
+    side: Side,
+    lines: list[Line],
+    section: str = "",
+    normalize: bool = True,
+) -> Fragment:
+    """Parse the lines one hunk shows on one side, balancing braces it cuts through."""
+    texts = [ln.text for ln in lines]
+    changed_kind = "+" if side == "post" else "-"
+    numbers = [ln.new if side == "post" else ln.old for ln in lines]
+    changed = frozenset(
+        n for ln, n in zip(lines, numbers, strict=True) if ln.kind == changed_kind and n
+    )
+    texts = _cut_comment_tail(texts)
+    before, after = _brace_balance(texts)
+    rows: list[str] = []
+    row_lines: list[int | None] = []
+    if before:
+        rows.append("{" * before)
+        row_lines.append(None)
+    rows.extend(texts)
+    row_lines.extend(numbers)
+    if after or _ends_in_comment(texts):
+        rows.append("*/" * _ends_in_comment(texts) + "}" * after)
+        row_lines.append(None)
+    source = "\n".join(rows) + "\n"
+    data = source.encode("utf-8", "replace")
+    if normalize:
+        data = normalized(data)
+    return Fragment(path, side, data, row_lines, changed, complete=False, section=section)
+
+
+def hunk_fragment(path: str, hunk: Hunk, side: Side = "post") -> Fragment:
+    lines = list(hunk.post_lines() if side == "post" else hunk.pre_lines())
+    return fragment_from_lines(path, side, lines, hunk.section)
+
+
+def file_fragment(path: str, source: bytes, changed: frozenset[int] = frozenset()) -> Fragment:
+    """A whole file (tree and scan mode): every line maps to itself."""
+    count = source.count(b"\n") + 1
+    return Fragment(
+        path, "post", normalized(source), list(range(1, count + 1)), changed, complete=True
+    )
+
+
+def normalized(source: bytes) -> bytes:
+    """Kernel idioms rewritten so tree-sitter-c parses them, offsets unchanged."""
+    return normalize.normalize(source)
+
+
+def is_c_file(path: str) -> bool:
+    return path.endswith(C_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class FileView:
+    """What a patch shows of one C file: a fragment per hunk, both sides."""
+
+    diff: FileDiff
+    post: tuple[Fragment, ...]
+    pre: tuple[Fragment, ...]
+
+    @property
+    def path(self) -> str:
+        return self.diff.path
+
+    def calls(self, names: frozenset[str] | set[str] | None = None) -> Iterator[Call]:
+        for frag in self.post:
+            yield from frag.calls(names)
+
+    def removed_calls(self, names: frozenset[str] | set[str] | None = None) -> Iterator[Call]:
+        for frag in self.pre:
+            yield from frag.calls(names)
+
+
+def file_view(diff: FileDiff) -> FileView:
+    post = tuple(hunk_fragment(diff.path, h, "post") for h in diff.hunks)
+    pre = tuple(hunk_fragment(diff.old_path or diff.path, h, "pre") for h in diff.hunks)
+    return FileView(diff, post, pre)

@@ -1,0 +1,53 @@
+"""Which kernel the rules target: ``--kernel``, else what the patch shows, else the newest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from reviewbot.analyze.cmodel import file_view, is_c_file
+from reviewbot.kernel import NEWEST_KNOWN, KernelVersion, VersionRange
+from reviewbot.parse.patch import Series
+
+# Every release the era markers can point at, oldest first.
+KNOWN_VERSIONS: tuple[KernelVersion, ...] = tuple(
+    [KernelVersion(5, m) for m in range(10, 20)] + [KernelVersion(6, m) for m in range(0, 19)]
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    version: KernelVersion
+    source: str  # "option", "tree", "patch (page_dup_rmap)", "default"
+
+
+def pre_image_calls(series: Series) -> Iterable[str]:
+    """Names called in removed and context lines: what the tree before the series has."""
+    for patch in series.patches:
+        for diff in patch.files:
+            if not is_c_file(diff.path) or diff.binary or diff.status == "added":
+                continue
+            for frag in file_view(diff).pre:
+                for call in frag.calls():
+                    yield call.callee
+
+
+def infer(series: Series, markers: Mapping[str, VersionRange]) -> Target:
+    """The newest known version that has every era marker the pre-image calls."""
+    seen = sorted({name for name in pre_image_calls(series) if name in markers})
+    if not seen:
+        return Target(NEWEST_KNOWN, "default")
+    candidates = [v for v in KNOWN_VERSIONS if all(v in markers[n] for n in seen)]
+    if not candidates:
+        return Target(NEWEST_KNOWN, "default (the patch mixes eras: " + ", ".join(seen) + ")")
+    return Target(candidates[-1], "patch (" + ", ".join(seen) + ")")
+
+
+def choose(
+    option: str | None, series: Series, markers: Mapping[str, VersionRange], tree: str | None = None
+) -> Target:
+    if option:
+        return Target(KernelVersion.parse(option), "option")
+    if tree:
+        return Target(KernelVersion.parse(tree), "tree")
+    return infer(series, markers)

@@ -1,0 +1,1 @@
+"""The built-in rule packs (installed as ``reviewbot_rules``): one module per rule."""

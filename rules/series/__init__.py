@@ -1,0 +1,1 @@
+"""Series-level rules: what only the whole series shows (bisectability)."""
