@@ -63,5 +63,7 @@ def test_whole_file_fragment_names_functions_and_survives_errors() -> None:
 
 def test_section_function() -> None:
     assert section_function("int copy_huge_pmd(struct mm_struct *dst_mm,") == "copy_huge_pmd"
-    assert section_function("static inline bool is_cow_mapping(vm_flags_t flags)") == "is_cow_mapping"
+    assert (
+        section_function("static inline bool is_cow_mapping(vm_flags_t flags)") == "is_cow_mapping"
+    )
     assert section_function("struct foo {") is None

@@ -33,7 +33,7 @@ def test_unknown_key_names_key_and_file(tmp_path: Path) -> None:
 
 
 def test_wrong_type_and_bad_toml(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="lore.timeout"):
+    with pytest.raises(ConfigError, match=r"lore\.timeout"):
         config.load(overrides=["lore.timeout=soon"], env={}, user_file=None)
     broken = tmp_path / "broken.toml"
     broken.write_text("[lore\n")

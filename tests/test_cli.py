@@ -1,0 +1,112 @@
+"""The CLI end to end on local files: formats, exit statuses, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from reviewbot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "fixtures" / "demo" / "series.mbox"
+SCHEMA = json.loads((ROOT / "reviewbot" / "report" / "report.schema.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_review_demo_text(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "review", str(DEMO), "--color", "never")
+    assert status == 1
+    assert "[PATCH v2 2/3] mm/migrate: use the generic rmap dup" in out
+    assert "mm/migrate.c:248: error: MM001 removed-rmap-api:" in out
+    assert "\033[" not in out
+    assert out.rstrip().splitlines()[-1].startswith("note:") or "error" in out.splitlines()[-1]
+
+
+def test_review_demo_json_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "review", str(DEMO), "--format", "json")
+    assert status == 1
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["series"]["version"] == 2 and doc["series"]["total"] == 3
+    assert doc["series"]["missing"] == []
+    mm001 = [f for f in doc["findings"] if f["code"] == "MM001"]
+    assert mm001 and mm001[0]["patch"] == 2 and mm001[0]["path"] == "mm/migrate.c"
+    assert mm001[0]["severity"] == "error" and mm001[0]["line"] == 248
+
+
+def test_fail_on_and_select(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "review", str(DEMO), "--fail-on", "never")[0] == 0
+    status, out, _ = run(capsys, "review", str(DEMO), "--select", "MM001", "--format", "json")
+    assert {f["code"] for f in json.loads(out)["findings"]} == {"MM001"}
+    status, _, err = run(capsys, "review", str(DEMO), "--select", "XX999")
+    assert status == 2 and err.count("\n") == 1 and "XX999" in err
+
+
+def test_output_file_is_written_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "report.json"
+    status, out, _ = run(capsys, "review", str(DEMO), "--format", "json", "-o", str(target))
+    assert status == 1 and out == ""
+    assert json.loads(target.read_text())["schema"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_missing_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "review", "no/such/series.mbox")
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "no/such/series.mbox" in err and "Traceback" not in err
+
+
+def test_mbox_without_patch_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mbox = tmp_path / "chat.mbox"
+    mbox.write_text(
+        "From x@y Thu Jan  1 00:00:00 1970\nFrom: a@b\nSubject: hello\nMessage-Id: <1@b>\n\nhi\n"
+    )
+    status, _, err = run(capsys, "review", str(mbox))
+    assert status == 2 and "no patch" in err and str(mbox) in err
+
+
+def test_bad_config_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "review", str(DEMO), "-c", "review.colour=never")
+    assert status == 2 and "review.colour" in err
+
+
+def test_rules_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "rules", "list")
+    assert status == 0 and "MM001  removed-rmap-api" in out
+    status, out, _ = run(capsys, "rules", "show", "MM001")
+    assert status == 0 and "What it checks" in out and "severity:   error" in out
+    status, _, err = run(capsys, "rules", "show", "MM999")
+    assert status == 2 and "MM999" in err
+
+
+def test_console_script_errors_have_no_traceback_unless_debug(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "reviewbot"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    plain = subprocess.run(
+        [str(exe), "review", str(tmp_path / "absent.mbox")], capture_output=True, text=True, env=env
+    )
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    assert plain.stderr.count("\n") == 1
+    debug = subprocess.run(
+        [str(exe), "review", "--debug", str(tmp_path / "absent.mbox")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
