@@ -51,6 +51,9 @@ class Patch:
     base_commit: str | None = None
     commit: str | None = None  # the commit a local patch came from (format-patch ``From <sha>``)
     skipped: tuple[str, ...] = ()  # notes about parts not analysed (binary diffs ...)
+    # The message as received (tree mode feeds it to ``git am``); b"" when the source
+    # did not keep it, and tree mode then rebuilds a format-patch email from the fields.
+    raw: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
