@@ -10,6 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import CORPUS, THREADS
+from lore import LoreServer, thread_msgids
 
 from reviewbot.cli import main
 
@@ -110,3 +112,40 @@ def test_console_script_errors_have_no_traceback_unless_debug(tmp_path: Path) ->
         env=env,
     )
     assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+def test_review_by_message_id_through_b4(
+    lore: LoreServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    middle = "20240105120000.4242-3-alice@example.org"  # patch 2/3 of the thread
+    assert middle in thread_msgids((THREADS / "cover-3-replies.mbox").read_bytes())
+    status, out, err = run(
+        capsys, "review", f"<{middle}>", "--lore-url", lore.url, "--format", "json"
+    )
+    assert status in (0, 1), err
+    doc = json.loads(out)
+    assert doc["series"]["total"] == 3 and len(doc["series"]["patches"]) == 3
+    assert any(path.endswith("/t.mbox.gz") for _, path in lore.requests)
+
+
+def test_unknown_message_id_exits_3(
+    lore: LoreServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REVIEWBOT_LORE_URL", lore.url)
+    status, out, err = run(capsys, "review", "id:no-such-message@example.org")
+    assert status == 3 and out == ""
+    assert err.count("\n") == 1 and "no-such-message@example.org" in err and lore.url in err
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
+def test_corpus_seed_patch_has_nothing_at_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    seed = CORPUS / "v2-04-15-mm-rmap-split-page-dup-rmap.eml"
+    status, out, _ = run(capsys, "review", str(seed), "--format", "json")
+    doc = json.loads(out)
+    assert status == 0
+    assert doc["series"]["version"] == 2 and doc["series"]["total"] == 15
+    assert [f for f in doc["findings"] if f["severity"] != "info"] == []
+    status, _, err = run(
+        capsys, "review", str(CORPUS / "re-v2-04-15-david-reply-get-page-ordering.eml")
+    )
+    assert status == 2 and "no patch" in err
