@@ -67,3 +67,11 @@ def test_section_function() -> None:
         section_function("static inline bool is_cow_mapping(vm_flags_t flags)") == "is_cow_mapping"
     )
     assert section_function("struct foo {") is None
+
+
+def test_brace_balance_ignores_comments_strings_and_chars() -> None:
+    from reviewbot.analyze.cmodel import _brace_balance
+
+    assert _brace_balance(["}", 'x = "{"; /* { */ {', "a; } }", "// {", "c = '{';", "{"]) == (2, 1)
+    assert _brace_balance(["/* see http://x/{ */ {", "}}"]) == (1, 0)
+    assert _brace_balance(["/* don't { */ f();"]) == (0, 0)

@@ -9,9 +9,10 @@ parse work (unmatched braces of a hunk that starts inside a block) map to ``None
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 import tree_sitter
@@ -38,8 +39,16 @@ def _call_query() -> tree_sitter.Query:
     )
 
 
+_local = threading.local()
+
+
 def parse(source: bytes) -> tree_sitter.Tree:
-    return tree_sitter.Parser(language()).parse(source)
+    # One parser per thread: creating one per fragment costs more than small parses.
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = tree_sitter.Parser(language())
+    tree: tree_sitter.Tree = parser.parse(source)
+    return tree
 
 
 def node_text(node: tree_sitter.Node) -> str:
@@ -170,37 +179,33 @@ def function_definition_name(fn: tree_sitter.Node) -> str | None:
     return None
 
 
+_TOKENS = re.compile(r"""/\*|\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[{}]""")
+
+
 def _brace_balance(lines: list[str]) -> tuple[int, int]:
     """(opening braces needed before, closing braces needed after) to balance the text.
 
     Braces inside strings, character constants and comments are not counted.
     """
-    depth = low = 0
-    in_block_comment = False
-    for text in lines:
-        i = 0
-        while i < len(text):
-            ch = text[i]
-            if in_block_comment:
-                if text.startswith("*/", i):
-                    in_block_comment = False
-                    i += 1
-            elif text.startswith("/*", i):
-                in_block_comment = True
-                i += 1
-            elif text.startswith("//", i):
-                break
-            elif ch in "\"'":
-                j = i + 1
-                while j < len(text) and text[j] != ch:
-                    j += 2 if text[j] == "\\" else 1
-                i = j
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                low = min(low, depth)
-            i += 1
+    return _balance("\n".join(lines), 0, 0, False)
+
+
+def _balance(text: str, depth: int, low: int, in_comment: bool) -> tuple[int, int]:
+    for m in _TOKENS.finditer(text):
+        tok = m.group()
+        if in_comment:
+            end = tok.find("*/")
+            if end >= 0 and tok != "*/":
+                # a "//" or quote inside the comment swallowed its end: go on after it
+                return _balance(text[m.start() + end + 2 :], depth, low, False)
+            in_comment = end < 0
+        elif tok == "/*":
+            in_comment = True
+        elif tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            low = min(low, depth)
     return -low, depth - low
 
 
@@ -299,7 +304,9 @@ class FileView:
             yield from frag.calls(names)
 
 
+@lru_cache(maxsize=512)
 def file_view(diff: FileDiff) -> FileView:
+    """Cached: target inference and every rule read the same views of a patch."""
     post = tuple(hunk_fragment(diff.path, h, "post") for h in diff.hunks)
     pre = tuple(hunk_fragment(diff.old_path or diff.path, h, "pre") for h in diff.hunks)
     return FileView(diff, post, pre)

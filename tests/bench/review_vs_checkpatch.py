@@ -7,6 +7,7 @@ Skips (exit 0) when Debian's linux-source-6.12 is not installed.
 from __future__ import annotations
 
 import mailbox
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +25,8 @@ def main() -> int:
         tree = extract(["scripts/"], Path(tmp) / "linux")
         patches = []
         for i, msg in enumerate(mailbox.mbox(SERIES)):
-            if "0/" in str(msg["subject"]).split("]")[0]:
+            counter = re.search(r"(\d+)/\d+\]", str(msg["subject"]))
+            if counter and int(counter.group(1)) == 0:
                 continue  # the cover letter: checkpatch has nothing to say on it
             path = Path(tmp) / f"{i:04d}.patch"
             path.write_bytes(msg.as_bytes())
