@@ -149,3 +149,38 @@ def test_corpus_seed_patch_has_nothing_at_warning(capsys: pytest.CaptureFixture[
         capsys, "review", str(CORPUS / "re-v2-04-15-david-reply-get-page-ordering.eml")
     )
     assert status == 2 and "no patch" in err
+
+
+def test_email_format_to_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import email
+
+    status, out, _ = run(
+        capsys, "review", str(DEMO), "--format", "email", "-o", str(tmp_path / "out")
+    )
+    assert status == 1 and out == ""
+    files = sorted((tmp_path / "out").iterdir())
+    assert files and all(f.suffix == ".eml" for f in files)
+    msg = email.message_from_bytes(files[0].read_bytes())
+    assert msg["Subject"].startswith("Re: [PATCH v2 1/3]")
+    assert msg["In-Reply-To"] == "<20221205101500.4242-2-jane@example.org>"
+
+
+def test_publish_is_a_dry_run_without_post(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    # Nothing listens on port 1: a real send would fail with exit 3.
+    smtp = ["-c", "smtp.host=127.0.0.1", "-c", "smtp.port=1", "-c", "email.from=bot@example.org"]
+    status, out, err = run(
+        capsys, "review", str(DEMO), "--publish", "email", *smtp, "--format", "json"
+    )
+    assert status == 1 and json.loads(out)["schema"] == 1
+    assert "email: dry-run: smtp 127.0.0.1:1 to Jane Developer <jane@example.org>" in err
+    assert "Subject: Re: [PATCH v2 2/3]" in err
+    status, _, err = run(capsys, "review", str(DEMO), "--publish", "email", *smtp, "--post")
+    assert status == 3 and "127.0.0.1:1" in err
+
+
+def test_publish_needs_its_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "review", str(DEMO), "--publish", "github")
+    assert status == 2 and "github.repo" in err and err.count("\n") == 1

@@ -7,8 +7,7 @@ import sys
 from typing import Any
 
 from reviewbot import sources
-from reviewbot.cli import options
-from reviewbot.pipeline import review_series
+from reviewbot.cli import options, publishing
 
 
 def add_parser(sub: Any) -> None:
@@ -26,6 +25,7 @@ def add_parser(sub: Any) -> None:
         "--lore-url", metavar="URL", help="lore base address (default https://lore.kernel.org)"
     )
     options.add_review_options(parser)
+    publishing.add_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -39,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
         stdin=sys.stdin.buffer,
         timeout=config.number("lore.timeout"),
     )
-    report = review_series(series, opts, rules)
+    report = options.review(args, config, series, rules)
     return options.emit(args, config, report, rules)
