@@ -96,15 +96,20 @@ _NOT_FUNCTIONS = frozenset({"if", "for", "while", "switch", "return", "sizeof", 
 class Fragment:
     path: str
     side: Side
-    source: bytes
+    source: bytes  # the real text; the parse is of its normalised form
     lines: list[int | None]  # fragment row -> image line number
     changed: frozenset[int]  # image lines added (post side) or removed (pre side)
     complete: bool  # a whole file: nothing of the functions is outside
     section: str = ""  # the hunk header's function context
+    normalize: bool = True  # parse the kernel-idiom normalised text (same offsets)
     tree: tree_sitter.Tree = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.tree = parse(self.source)
+        self.tree = parse(normalized(self.source) if self.normalize else self.source)
+
+    def text(self, node: tree_sitter.Node) -> str:
+        """The node's real source text (node.text is the normalised text)."""
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     @property
     def root(self) -> tree_sitter.Node:
@@ -124,7 +129,7 @@ class Fragment:
                 continue
             call_node = caps["call"][0]
             args = tuple(
-                _SPACES.sub(" ", node_text(a)).strip()
+                _SPACES.sub(" ", self.text(a)).strip()
                 for a in caps["args"][0].named_children
                 if a.type != "comment"
             )
@@ -256,9 +261,9 @@ def fragment_from_lines(
         row_lines.append(None)
     source = "\n".join(rows) + "\n"
     data = source.encode("utf-8", "replace")
-    if normalize:
-        data = normalized(data)
-    return Fragment(path, side, data, row_lines, changed, complete=False, section=section)
+    return Fragment(
+        path, side, data, row_lines, changed, complete=False, section=section, normalize=normalize
+    )
 
 
 def hunk_fragment(path: str, hunk: Hunk, side: Side = "post") -> Fragment:
@@ -269,9 +274,7 @@ def hunk_fragment(path: str, hunk: Hunk, side: Side = "post") -> Fragment:
 def file_fragment(path: str, source: bytes, changed: frozenset[int] = frozenset()) -> Fragment:
     """A whole file (tree and scan mode): every line maps to itself."""
     count = source.count(b"\n") + 1
-    return Fragment(
-        path, "post", normalized(source), list(range(1, count + 1)), changed, complete=True
-    )
+    return Fragment(path, "post", source, list(range(1, count + 1)), changed, complete=True)
 
 
 def normalized(source: bytes) -> bytes:
