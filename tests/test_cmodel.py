@@ -75,3 +75,23 @@ def test_brace_balance_ignores_comments_strings_and_chars() -> None:
     assert _brace_balance(["}", 'x = "{"; /* { */ {', "a; } }", "// {", "c = '{';", "{"]) == (2, 1)
     assert _brace_balance(["/* see http://x/{ */ {", "}}"]) == (1, 0)
     assert _brace_balance(["/* don't { */ f();"]) == (0, 0)
+
+
+def test_hunk_starting_at_an_else_keeps_the_function_from_the_header() -> None:
+    from reviewbot.analyze.cmodel import fragment_from_lines
+    from reviewbot.parse.diff import Line
+
+    text = [
+        "\t} else if (page) {",
+        "\t\tget_page(page);",
+        "\t\tpage_dup_file_rmap(page, false);",
+        "\t}",
+    ]
+    lines = [Line(" ", t, n, n) for n, t in enumerate(text, 40)]
+    frag = fragment_from_lines(
+        "mm/memory.c", "post", lines, "copy_present_pte(struct vm_area_struct *dst_vma,"
+    )
+    calls = {c.callee: c for c in frag.calls()}
+    assert not frag.root.has_error
+    assert calls["page_dup_file_rmap"].function == "copy_present_pte"
+    assert calls["page_dup_file_rmap"].line == 42

@@ -89,7 +89,9 @@ def section_function(section: str) -> str | None:
     return names[0] if names else None
 
 
-_NOT_FUNCTIONS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "defined"})
+_NOT_FUNCTIONS = frozenset(
+    {"if", "else", "do", "for", "while", "switch", "return", "sizeof", "defined"}
+)
 
 
 @dataclass
@@ -149,7 +151,7 @@ class Fragment:
         fn = self.enclosing_function(node)
         if fn is not None:
             name = function_definition_name(fn)
-            if name:
+            if name and name not in _NOT_FUNCTIONS:  # error recovery can make "else (x) {...}" one
                 return name
         return section_function(self.section) if self.section else None
 
@@ -192,26 +194,50 @@ def _brace_balance(lines: list[str]) -> tuple[int, int]:
 
     Braces inside strings, character constants and comments are not counted.
     """
-    return _balance("\n".join(lines), 0, 0, False)
+    unmatched, after = _unmatched("\n".join(lines))
+    return len(unmatched), after
 
 
-def _balance(text: str, depth: int, low: int, in_comment: bool) -> tuple[int, int]:
-    for m in _TOKENS.finditer(text):
-        tok = m.group()
+def _unmatched(text: str) -> tuple[list[int], int]:
+    """Offsets of the closing braces that close nothing, and how many openers stay open."""
+    depth = 0
+    closers: list[int] = []
+    in_comment = False
+    pos = 0
+    while pos <= len(text):
+        m = _TOKENS.search(text, pos)
+        if m is None:
+            break
+        tok, pos = m.group(), m.end()
         if in_comment:
             end = tok.find("*/")
-            if end >= 0 and tok != "*/":
-                # a "//" or quote inside the comment swallowed its end: go on after it
-                return _balance(text[m.start() + end + 2 :], depth, low, False)
-            in_comment = end < 0
+            if end >= 0:
+                in_comment = False
+                pos = m.start() + end + 2  # a "//" or quote inside the comment swallowed its end
         elif tok == "/*":
             in_comment = True
         elif tok == "{":
             depth += 1
         elif tok == "}":
-            depth -= 1
-            low = min(low, depth)
-    return -low, depth - low
+            if depth == 0:
+                closers.append(m.start())
+            else:
+                depth -= 1
+    return closers, depth
+
+
+_ELSE_AFTER = re.compile(r"\s*else\b")
+
+
+def _openers(text: str) -> str:
+    """What to put before a hunk to open the blocks it closes.
+
+    A block closed by ``} else`` was an if's: open it with ``if (1) {`` so the else
+    parses as an else and not as a stray declaration.
+    """
+    closers, _ = _unmatched(text)
+    parts = ["if (1) {" if _ELSE_AFTER.match(text, at + 1) else "{" for at in closers]
+    return "".join(reversed(parts))
 
 
 def _ends_in_comment(texts: list[str]) -> bool:
@@ -248,11 +274,13 @@ def fragment_from_lines(
         n for ln, n in zip(lines, numbers, strict=True) if ln.kind == changed_kind and n
     )
     texts = _cut_comment_tail(texts)
-    before, after = _brace_balance(texts)
+    joined = "\n".join(texts)
+    prefix = _openers(joined)
+    after = _unmatched(joined)[1]
     rows: list[str] = []
     row_lines: list[int | None] = []
-    if before:
-        rows.append("{" * before)
+    if prefix:
+        rows.append(prefix)
         row_lines.append(None)
     rows.extend(texts)
     row_lines.extend(numbers)
