@@ -16,7 +16,9 @@ def make_series(*diffs: str) -> Series:
         Patch(
             index=i,
             msgid=f"p{i}@example.org",
-            subject=Subject(raw=f"[PATCH {i}/{len(diffs)}] t", title="t", counter=i, total=len(diffs)),
+            subject=Subject(
+                raw=f"[PATCH {i}/{len(diffs)}] t", title="t", counter=i, total=len(diffs)
+            ),
             author="A <a@example.org>",
             date="",
             message="",
@@ -87,20 +89,29 @@ def test_duplicate_code_in_a_pack_is_refused(tmp_path: Path) -> None:
 
 def test_fingerprint_ignores_line_numbers_and_whitespace() -> None:
     rules = load_rules().select(["MM001"])
-    a = runner.run(make_series(diff_adding("\tpage_dup_rmap(page, false);", 100)), rules, KernelVersion(6, 1))
-    b = runner.run(make_series(diff_adding("  page_dup_rmap(page,  false);", 250)), rules, KernelVersion(6, 1))
+    a = runner.run(
+        make_series(diff_adding("\tpage_dup_rmap(page, false);", 100)), rules, KernelVersion(6, 1)
+    )
+    b = runner.run(
+        make_series(diff_adding("  page_dup_rmap(page,  false);", 250)), rules, KernelVersion(6, 1)
+    )
     assert a.findings[0].line == 101 and b.findings[0].line == 251
     assert a.findings[0].fingerprint == b.findings[0].fingerprint
 
 
 def test_rules_outside_their_kernel_range_do_not_run() -> None:
     rules = load_rules().select(["MM001"])
-    out = runner.run(make_series(diff_adding("\tpage_dup_rmap(page, false);")), rules, KernelVersion(5, 15))
+    out = runner.run(
+        make_series(diff_adding("\tpage_dup_rmap(page, false);")), rules, KernelVersion(5, 15)
+    )
     assert out.findings == ()
 
 
 def test_target_inferred_from_pre_image_calls() -> None:
-    markers = {"page_dup_file_rmap": VersionRange(">=5.19,<6.8"), "folio_get": VersionRange(">=5.16")}
+    markers = {
+        "page_dup_file_rmap": VersionRange(">=5.19,<6.8"),
+        "folio_get": VersionRange(">=5.16"),
+    }
     series = make_series(
         "diff --git a/mm/memory.c b/mm/memory.c\n--- a/mm/memory.c\n+++ b/mm/memory.c\n"
         "@@ -10,2 +10,2 @@ f\n-\tpage_dup_file_rmap(page, false);\n+\tx();\n \treturn;\n"

@@ -1,0 +1,210 @@
+"""dup-result-unchecked: the result of a try-dup call is ignored.
+
+What it checks
+    Calls the patch adds to ``page_try_dup_anon_rmap()``,
+    ``folio_try_dup_anon_rmap_pte/_ptes/_pmd()`` or ``hugetlb_try_dup_anon_rmap()``
+    whose int result is dropped (a bare statement, a ``(void)`` cast, or a variable that
+    is never read). A result that an ``if``, a ``return``, an assignment that is tested,
+    or ``BUG_ON()`` consumes is checked.
+
+    The documented exception is not reported: device-private (and device-exclusive)
+    entries cannot be pinned, so the call cannot fail there; ``copy_nonpresent_pte()``
+    ignores the result on purpose since v6.8 (v5.19 wrapped it in ``BUG_ON()``).
+
+Why it matters
+    The try variants return -EBUSY when the anon page may be pinned (GUP, O_DIRECT,
+    RDMA): the mapcount was not raised, and the caller must drop its reference and fall
+    back (copy the page, split the PMD, or retry page by page). Ignoring the result
+    maps a pinned page into the child without a mapcount and breaks the pin on the next
+    COW fault.
+
+Example
+    ``folio_try_dup_anon_rmap_pte(folio, page, src_vma);`` in ``copy_present_ptes()``
+    must be ``if (unlikely(folio_try_dup_anon_rmap_pte(folio, page, src_vma))) {
+    folio_put(folio); ... copy_present_page() ... }``.
+
+Known false positives
+    A new helper for device-private entries whose entry test is outside the function and
+    that does not say so: patch mode reports it; the comment convention ("Cannot fail as
+    these pages cannot get pinned.") next to the call lowers it to info.
+
+References
+    https://lore.kernel.org/all/20220315104741.63071-5-david@redhat.com/
+    https://lore.kernel.org/all/20231220224504.646757-1-david@redhat.com/
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from reviewbot.analyze import flow
+from reviewbot.engine.rule import Hit, PatchContext, Rule
+from reviewbot.findings import Confidence, Severity
+from reviewbot.kernel import VersionRange
+
+from .dup_site import NEEDS_TREE, Site, sites
+from .rmap_api import LORE_OVERHAUL, LORE_SPLIT, TRY_FUNCTIONS
+
+WHY = (
+    "The try variants fail with -EBUSY when the anon page may be pinned: the mapcount "
+    "was not raised and the caller must drop its reference and fall back (copy the "
+    "page, split the PMD, or retry page by page); only device-private/exclusive entries, "
+    f"which cannot be pinned, may ignore it (see {LORE_SPLIT})"
+)
+_CANNOT_FAIL = re.compile(r"cannot\s+(?:fail|get\s+pinned|be\s+pinned)", re.I)
+# Entry tests that say the branch is not a device entry.
+_OTHER_ENTRIES = frozenset(
+    {
+        "is_migration_entry",
+        "non_swap_entry",
+        "is_pte_marker_entry",
+        "is_swap_pte",
+        "is_hwpoison_entry",
+        "pte_present",
+    }
+)
+
+
+def _device_context(site: Site) -> bool:
+    kind, _ = site.page_kind()
+    if kind == "device":
+        return True
+    if not site.in_device_entry_function:
+        return False
+    # copy_nonpresent_pte(): only its device-private branch dups; unless the visible
+    # branch says it is another kind of entry, that is where the call is.
+    for fact in site.facts:
+        for atom in _atoms(fact.cond):
+            if atom in _OTHER_ENTRIES and fact.source in ("if",):
+                return False
+    return True
+
+
+def _atoms(cond: flow.Node) -> set[str]:
+    out: set[str] = set()
+
+    def walk(node: flow.Node) -> None:
+        if node.type == "call_expression":
+            out.add(flow.callee(node))
+        for child in node.named_children:
+            walk(child)
+
+    walk(cond)
+    return out
+
+
+def _says_cannot_fail(site: Site) -> bool:
+    stmt = flow.statement_of(site.node)
+    prev = stmt.prev_named_sibling
+    return (
+        prev is not None and prev.type == "comment" and bool(_CANNOT_FAIL.search(flow.text(prev)))
+    )
+
+
+def _read_later(site: Site, use: flow.ResultUse) -> bool | None:
+    """Whether the variable the result went to is read afterwards: True, False, or
+    None when the rest of the function is not visible."""
+    name = use.target or ""
+    start = use.consumer.end_byte
+    found_any = False
+
+    def walk(node: flow.Node) -> bool:
+        nonlocal found_any
+        if node.start_byte >= start and node.type == "identifier" and flow.text(node) == name:
+            parent = node.parent
+            is_store = (
+                parent is not None
+                and parent.type == "assignment_expression"
+                and flow.same(parent.child_by_field_name("left") or parent, node)
+                and flow.text(parent.child_by_field_name("operator")) == "="
+            )
+            if not is_store:
+                return True
+            found_any = True
+        return any(walk(c) for c in node.named_children if c.end_byte > start)
+
+    if walk(site.scope):
+        return True
+    return False if site.whole else None
+
+
+def _triggered(site: Site) -> bool:
+    if site.call.added:
+        return True
+    stmt = flow.statement_of(site.node)
+    return site.post.complete and bool(site.post.line_of(stmt) in site.post.changed)
+
+
+def check(ctx: PatchContext) -> Iterator[Hit]:
+    for site in sites(ctx, TRY_FUNCTIONS):
+        if not _triggered(site):
+            continue
+        use = flow.result_use(site.node)
+        dup = site.func.name
+        if use.kind in ("dropped", "void"):
+            if _device_context(site):
+                continue
+            if _says_cannot_fail(site):
+                yield Hit(
+                    message=(
+                        f"the result of {dup}() is ignored; the comment says it cannot fail, "
+                        f"which only holds for device-private/exclusive entries. {WHY}"
+                    ),
+                    path=site.view.path,
+                    line=site.line,
+                    function=site.function,
+                    suggestion="check it unless this is a device-private entry",
+                    severity=Severity.INFO,
+                    confidence=Confidence.LOW,
+                )
+                continue
+            how = "cast to void" if use.kind == "void" else "ignored"
+            yield Hit(
+                message=f"the result of {dup}() is {how}. {WHY}",
+                path=site.view.path,
+                line=site.line,
+                function=site.function,
+                suggestion=(
+                    f"if (unlikely({flow.text(site.node)})) {{ drop the reference; fall "
+                    f"back (copy the page, split, or return -EAGAIN) }}"
+                ),
+            )
+        elif use.kind == "assigned":
+            read = _read_later(site, use)
+            if read is True or _device_context(site):
+                continue
+            if read is False:
+                yield Hit(
+                    message=(
+                        f"the result of {dup}() goes to {use.target}, which is never read. {WHY}"
+                    ),
+                    path=site.view.path,
+                    line=site.line,
+                    function=site.function,
+                    suggestion=f"test {use.target} and fall back when it is non-zero",
+                )
+            else:
+                yield Hit(
+                    message=(
+                        f"the result of {dup}() goes to {use.target}; no test of it is "
+                        f"visible: {NEEDS_TREE}. {WHY}"
+                    ),
+                    path=site.view.path,
+                    line=site.line,
+                    function=site.function,
+                    severity=Severity.INFO,
+                    confidence=Confidence.LOW,
+                )
+
+
+RULE = Rule(
+    code="MM003",
+    name="dup-result-unchecked",
+    summary="the -EBUSY result of a try-dup rmap call is ignored",
+    severity=Severity.ERROR,
+    confidence=Confidence.HIGH,
+    check=check,
+    kernels=VersionRange(""),
+    references=(LORE_SPLIT, LORE_OVERHAUL),
+)

@@ -1,0 +1,476 @@
+"""A dup call site and what the patch shows around it (helper module of the mm pack).
+
+The fork-time rules (ref-before-dup, dup-result-unchecked, dup-anon-only,
+pinned-check-moved) all ask the same questions of a call: which page/folio it acts on
+(and which names alias it), what the code before it on its path does, what is known
+about the page there (anon, file, device-private), and what the same hunk looked like
+before the patch. This module answers them once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from reviewbot.analyze import flow
+from reviewbot.analyze.cmodel import Call, FileView, Fragment
+from reviewbot.engine.rule import PatchContext
+
+from .rmap_api import (
+    ALIAS_GETTERS,
+    ANON_TESTS,
+    ANON_VMA_TESTS,
+    DEVICE_ENTRY_FUNCTIONS,
+    DEVICE_TESTS,
+    DUP_FUNCTIONS,
+    FILE_BRANCH_CALLS,
+    REF_DROP,
+    REF_TAKE,
+    TRY_FUNCTIONS,
+    DupFunction,
+    is_api_internal,
+)
+
+Node = flow.Node
+
+NEEDS_TREE = "needs the whole function to decide; run with --tree"
+
+_ADDR_PAGE = re.compile(r"^&\s*\(?\s*([A-Za-z_]\w*)\s*\)?\s*->\s*page$")
+_ALIAS_CALL = re.compile(r"^(\w+)\s*\((.*)\)$")
+_CAST = re.compile(r"^\(\s*(?:const\s+)?struct\s+\w+\s*\*\s*\)\s*(.+)$")
+
+
+def object_name(expr: str) -> str:
+    """The variable a page/folio expression stands for: ``&folio->page`` and
+    ``page_folio(page)`` name the refcount of ``folio`` and ``page``."""
+    e = " ".join(expr.split())
+    for _ in range(4):
+        while e.startswith("(") and e.endswith(")") and _balanced(e[1:-1]):
+            e = e[1:-1].strip()
+        m = _CAST.match(e)
+        if m:
+            e = m.group(1).strip()
+            continue
+        m = _ADDR_PAGE.match(e)
+        if m:
+            return m.group(1)
+        m = _ALIAS_CALL.match(e)
+        if m and m.group(1) in ALIAS_GETTERS:
+            e = _first_arg(m.group(2))
+            continue
+        break
+    return e
+
+
+def _balanced(s: str) -> bool:
+    depth = 0
+    for ch in s:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _first_arg(args: str) -> str:
+    depth = 0
+    for i, ch in enumerate(args):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            return args[:i].strip()
+    return args.strip()
+
+
+def weak_twins(name: str) -> set[str]:
+    """Names that by kernel convention hold the page and its folio (``src_page`` and
+    ``src_folio``, ``ptepage`` and ``pte_folio``): a reference on one is a reference on
+    the other."""
+    out = {name}
+    if "page" in name:
+        out.add(name.replace("page", "folio"))
+    if "folio" in name:
+        out.add(name.replace("folio", "page"))
+    more: set[str] = set()
+    for n in out:
+        more.add(re.sub(r"_(page|folio)", r"\1", n))
+        more.add(re.sub(r"(?<=[a-z])(page|folio)", r"_\1", n))
+    return out | more
+
+
+def count_text(call: Call) -> str:
+    """How many references a take/drop call moves, as normalised text (``1``, ``nr``)."""
+    table = REF_TAKE if call.callee in REF_TAKE else REF_DROP
+    idx = table.get(call.callee)
+    if idx is None or idx >= len(call.args):
+        return "1"
+    return " ".join(call.args[idx].split())
+
+
+@dataclass
+class Site:
+    """One dup call in a post-image fragment."""
+
+    call: Call
+    func: DupFunction
+    post: Fragment
+    pre: Fragment | None  # the same hunk before the patch (patch mode only)
+    view: FileView
+    ctx: PatchContext
+    later: tuple[Fragment, ...] = field(default=())  # later hunks of the same file
+    earlier: tuple[tuple[Fragment, Fragment | None], ...] = field(default=())  # (post, pre)
+
+    @property
+    def node(self) -> Node:
+        return self.call.node
+
+    @property
+    def line(self) -> int | None:
+        return self.call.line
+
+    @cached_property
+    def scope(self) -> Node:
+        return flow.function_scope(self.node)
+
+    @cached_property
+    def whole(self) -> bool:
+        """The whole function is visible: missing evidence is really missing."""
+        return sees_whole_function(self.post, self.node)
+
+    @cached_property
+    def function(self) -> str | None:
+        return self.call.function
+
+    @cached_property
+    def direct_objects(self) -> frozenset[str]:
+        names = {
+            object_name(self.call.args[i]) for i in self.func.object_args if i < len(self.call.args)
+        }
+        return frozenset(n for n in names if n)
+
+    @cached_property
+    def objects(self) -> frozenset[str]:
+        """The page/folio names and their visible aliases (``folio = page_folio(page)``)."""
+        return frozenset(aliases(self.scope, self.direct_objects))
+
+    @cached_property
+    def loose_objects(self) -> frozenset[str]:
+        """``objects`` plus the page/folio naming twins, for matching references."""
+        out: set[str] = set()
+        for name in self.objects:
+            out |= weak_twins(name)
+        return frozenset(out)
+
+    def on_objects(self, call: Call, loose: bool = True) -> bool:
+        names = self.loose_objects if loose else self.objects
+        return bool(call.args) and object_name(call.args[0]) in names
+
+    def calls_in_scope(self, names: set[str] | frozenset[str]) -> list[Call]:
+        return [
+            c
+            for c in flow.all_calls(self.post, names)
+            if flow.contains(self.scope, c.node) and not flow.same(c.node, self.node)
+        ]
+
+    @cached_property
+    def refs_before(self) -> list[Call]:
+        return [
+            c
+            for c in self.calls_in_scope(set(REF_TAKE))
+            if self.on_objects(c) and flow.can_reach(c.node, self.node)
+        ]
+
+    @cached_property
+    def refs_after(self) -> list[Call]:
+        return [
+            c
+            for c in self.calls_in_scope(set(REF_TAKE))
+            if self.on_objects(c)
+            and c.node.start_byte > self.node.end_byte
+            and flow.can_reach(self.node, c.node)
+        ]
+
+    def later_refs(self) -> list[Call]:
+        """Reference takes on the same names added in later hunks of the same function."""
+        out: list[Call] = []
+        for frag in self.later:
+            for c in flow.all_calls(frag, set(REF_TAKE)):
+                if c.added and c.function == self.function and self.on_objects(c):
+                    out.append(c)
+        return out
+
+    # --- the same hunk before the patch -----------------------------------------
+
+    def pre_calls(self, names: set[str] | frozenset[str], removed_only: bool = True) -> list[Call]:
+        if self.pre is None:
+            return []
+        return [c for c in flow.all_calls(self.pre, names) if c.added or not removed_only]
+
+    @cached_property
+    def pre_objects(self) -> frozenset[str]:
+        """``loose_objects`` widened by the aliases the pre-image shows."""
+        if self.pre is None:
+            return self.loose_objects
+        out = set(self.loose_objects)
+        for name in aliases(self.pre.root, set(self.loose_objects)):
+            out |= weak_twins(name)
+        return frozenset(out)
+
+    def pre_on_objects(self, call: Call) -> bool:
+        return bool(call.args) and object_name(call.args[0]) in self.pre_objects
+
+    @cached_property
+    def converted_from(self) -> list[Call]:
+        """Dup calls the patch removes in this hunk on the same page/folio: this call
+        replaces one of them (an API conversion, not a new dup site)."""
+        removed = self.pre_calls(set(DUP_FUNCTIONS))
+        mine = [
+            c
+            for c in removed
+            if {
+                object_name(c.args[i])
+                for i in DUP_FUNCTIONS[c.callee].object_args
+                if i < len(c.args)
+            }
+            & self.pre_objects
+        ]
+        return mine
+
+    def removed_in_hunk(self, names: set[str]) -> list[Call]:
+        return [c for c in self.pre_calls(names) if self.pre_on_objects(c)]
+
+    # --- what is known about the page here --------------------------------------
+
+    @cached_property
+    def facts(self) -> list[flow.Fact]:
+        return flow.known_facts(self.node)
+
+    def page_kind(self) -> tuple[str | None, flow.Fact | None]:
+        """ "anon", "file", "device" (device-private/exclusive: anon, cannot be pinned)
+        or None, with the fact that says so."""
+        return page_kind_at(self.node, self.loose_objects, self.scope)
+
+    @cached_property
+    def in_device_entry_function(self) -> bool:
+        return (self.function or "") in DEVICE_ENTRY_FUNCTIONS
+
+    @cached_property
+    def unknown_else(self) -> bool:
+        return any(f.source == "unknown-else" for f in self.facts)
+
+
+def page_kind_at(
+    node: Node, objects: frozenset[str] | set[str], scope: Node
+) -> tuple[str | None, flow.Fact | None]:
+    """What the code around ``node`` knows about the page: "device" (a device-private
+    or device-exclusive entry: anon, cannot be pinned), "anon", "file" (an anon test on
+    one of ``objects`` is false here) or None, with the fact that says so."""
+    for fact in flow.known_facts(node):  # innermost first: the nearest fact decides
+        if fact.source in ("unknown-else", "unknown-if"):
+            # the condition is not shown: judge by what the other arm does to the page
+            before, after = flow.other_arm(fact.cond)
+            other = before if fact.source == "unknown-else" else after
+            if other is None:
+                continue
+            kind = _arm_kind(other, objects)
+            if kind == "anon":
+                return "file", fact
+            if kind == "file":
+                return "anon", fact
+            continue
+        for atom, value in implied_atoms(fact.cond, fact.value):
+            name, arg = atom_call(atom, scope)
+            if name in DEVICE_TESTS and value:
+                return "device", fact
+            if name in ANON_VMA_TESTS and value:
+                return "anon", fact
+            if name in ANON_TESTS:
+                if value:
+                    return "anon", fact
+                if arg is not None and object_name(arg) in objects and name != "PageAnonExclusive":
+                    return "file", fact
+    return None, None
+
+
+def _arm_kind(arm: Node, objects: frozenset[str] | set[str]) -> str | None:
+    """ "anon" when a block does anon-only work on the page (a try-dup call, an
+    anon-exclusive test), "file" when it does the file dup; else None."""
+    kind: str | None = None
+
+    def walk(node: Node) -> None:
+        nonlocal kind
+        if node.type == "call_expression":
+            name = flow.callee(node)
+            args = flow.call_args(node)
+            on_me = bool(args) and object_name(flow.text(args[0])) in objects
+            if on_me and (name in TRY_FUNCTIONS or name == "PageAnonExclusive"):
+                kind = kind or "anon"
+            elif on_me and name in FILE_BRANCH_CALLS:
+                kind = kind or "file"
+        for child in node.named_children:
+            walk(child)
+
+    walk(arm)
+    return kind
+
+
+def aliases(scope: Node, names: set[str] | frozenset[str]) -> set[str]:
+    """``names`` plus the names that visible assignments tie to them through
+    ``page_folio()``, ``&folio->page``, ``folio_page()`` and friends (both directions)."""
+    out = set(names)
+    assigns: list[tuple[str, str]] = []  # (left, object of right) for alias-shaped values
+    for left, value in _alias_assignments(scope):
+        assigns.append((left, value))
+    for _ in range(3):
+        grew = False
+        for left, right in assigns:
+            if left in out and right not in out:
+                out.add(right)
+                grew = True
+            elif right in out and left not in out:
+                out.add(left)
+                grew = True
+        if not grew:
+            break
+    return out
+
+
+def _alias_assignments(scope: Node) -> Iterator[tuple[str, str]]:
+    def walk(node: Node) -> Iterator[tuple[str, str]]:
+        left = value = None
+        if (
+            node.type == "assignment_expression"
+            and flow.text(node.child_by_field_name("operator")) == "="
+        ):
+            left, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+        elif node.type == "init_declarator":
+            left, value = node.child_by_field_name("declarator"), node.child_by_field_name("value")
+        if left is not None and value is not None:
+            raw = flow.text(value)
+            obj = object_name(raw)
+            if obj != raw.strip() and re.fullmatch(r"[A-Za-z_]\w*", obj):
+                yield flow.text(left).lstrip("* "), obj
+        for child in node.named_children:
+            yield from walk(child)
+
+    return walk(scope)
+
+
+def implied_atoms(cond: Node, value: bool) -> list[tuple[Node, bool]]:
+    """Predicate calls and plain identifiers whose value follows from ``cond == value``."""
+    node = flow.unwrap(cond)
+    if node.type == "unary_expression" and flow.text(node.child_by_field_name("operator")) == "!":
+        arg = node.child_by_field_name("argument")
+        return implied_atoms(arg, not value) if arg is not None else []
+    if node.type == "binary_expression":
+        op = flow.text(node.child_by_field_name("operator"))
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return []
+        if (op == "&&" and value) or (op == "||" and not value):
+            return implied_atoms(left, value) + implied_atoms(right, value)
+        return []
+    if node.type in ("call_expression", "identifier"):
+        return [(node, value)]
+    return []
+
+
+def atom_call(atom: Node, scope: Node) -> tuple[str, str | None]:
+    """The predicate an atom applies and its first argument; a boolean variable set
+    from a predicate (``bool anon = PageAnon(page)``) stands for that predicate."""
+    if atom.type == "call_expression":
+        args = flow.call_args(atom)
+        return flow.callee(atom), (flow.text(args[0]) if args else None)
+    name = flow.text(atom)
+    for _, value in flow.assignments(scope, name):
+        inner = flow.unwrap(value)
+        if inner.type == "call_expression":
+            args = flow.call_args(inner)
+            return flow.callee(inner), (flow.text(args[0]) if args else None)
+    return name, None
+
+
+def hunk_pairs(view: FileView) -> list[tuple[Fragment, Fragment | None]]:
+    """Each post-image fragment with the pre-image of the same hunk (patch mode)."""
+    if any(f.complete for f in view.post):
+        return [(f, None) for f in view.post]
+    pres = list(view.pre)
+    return [(post, pres[i] if i < len(pres) else None) for i, post in enumerate(view.post)]
+
+
+def sites(ctx: PatchContext, names: frozenset[str]) -> Iterator[Site]:
+    """Every call to one of ``names`` (dup functions) in the post-image of the patch."""
+    for view in ctx.c_files:
+        pairs = hunk_pairs(view)
+        for i, (post, pre) in enumerate(pairs):
+            later = tuple(p for p, _ in pairs[i + 1 :])
+            earlier = tuple(pairs[:i])
+            for call in flow.all_calls(post, names):
+                if call.callee not in DUP_FUNCTIONS or is_api_internal(call.function):
+                    continue
+                yield Site(call, DUP_FUNCTIONS[call.callee], post, pre, view, ctx, later, earlier)
+
+
+def touched(site: Site, node: Node) -> bool:
+    """Some line of ``node`` is added by the patch."""
+    lo, hi = node.start_point.row, node.end_point.row
+    lines = site.post.lines
+    return any(
+        (n := lines[r]) is not None and n in site.post.changed
+        for r in range(lo, min(hi, len(lines) - 1) + 1)
+    )
+
+
+def function_touched(site: Site) -> bool:
+    """Tree mode: the function around the call has a changed line."""
+    return touched(site, site.scope)
+
+
+def sees_whole_function(frag: Fragment, node: Node) -> bool:
+    """The function around ``node`` is in the fragment from its first line to its closing
+    brace (a hunk that ends inside it gets a balancing brace that is not a real line)."""
+    if frag.complete:
+        return True
+    fn = frag.enclosing_function(node)
+    return fn is not None and visible(frag, fn)
+
+
+def visible(frag: Fragment, node: Node) -> bool:
+    """Both ends of ``node`` are real lines of the fragment (not braces the parse added)."""
+    lines = frag.lines
+    lo, hi = node.start_point.row, node.end_point.row
+    return (
+        0 <= lo < len(lines)
+        and hi < len(lines)
+        and lines[lo] is not None
+        and (lines[hi] is not None)
+        and not node.has_error
+    )
+
+
+def first_line(frag: Fragment, node: Node) -> int | None:
+    """The first real line of a block's first statement (what a deleted first statement
+    would have been next to)."""
+    body = [c for c in node.named_children if c.type != "comment"]
+    target = body[0] if body else node
+    return frag.line_of(target)
+
+
+def deletion_point(view: FileView, index: int, old_line: int | None) -> int | None:
+    """The post-image line that now sits where a removed line of hunk ``index`` was."""
+    hunk = view.diff.hunks[index]
+    passed = False
+    last_new: int | None = None
+    for ln in hunk.lines:
+        if ln.kind == "-" and ln.old == old_line:
+            passed = True
+            continue
+        if ln.new is not None:
+            if passed:
+                return ln.new
+            last_new = ln.new
+    return last_new

@@ -1,0 +1,204 @@
+"""pinned-check-moved: the "may this page be pinned" test moved into the try-dup functions.
+
+What it checks
+    On v5.19 and later, in code the patch adds:
+
+    - a call to ``page_needs_cow_for_dma()`` (or ``folio_needs_cow_for_dma()``) with no
+      ``is_cow_mapping()`` test on its path: since v5.19 it no longer tests
+      ``is_cow_mapping()`` itself, so it does not filter out shared mappings any more
+      (warning; info when the test could be outside the hunk);
+    - a pinned check (``page_needs_cow_for_dma()``, ``folio_needs_cow_for_dma()``,
+      ``page_maybe_dma_pinned()``, ``folio_maybe_dma_pinned()``, a ``MMF_HAS_PINNED``
+      test) right before a try-dup call on its path, which does that check itself
+      (info).
+
+Why it matters
+    The v5.19 split moved the pinned check (``MMF_HAS_PINNED`` and
+    ``page_maybe_dma_pinned()``) into ``page_try_dup_anon_rmap()`` and dropped the
+    ``is_cow_mapping()`` test from ``page_needs_cow_for_dma()``, as only anon pages in
+    COW mappings get there. A caller that still relies on it to skip shared mappings
+    now copies pages of shared mappings; a caller that repeats it before the try call
+    does the work twice.
+
+Example
+    ``if (page && page_needs_cow_for_dma(src_vma, page))`` in a v6.1 fork path needs
+    ``is_cow_mapping(src_vma->vm_flags) &&`` in front, or should go away in favour of
+    the result of ``page_try_dup_anon_rmap()``.
+
+Known false positives
+    Functions only ever called for COW mappings, with the ``is_cow_mapping()`` test in
+    their callers: tree mode still sees only the function.
+
+References
+    https://lore.kernel.org/all/20220315104741.63071-5-david@redhat.com/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reviewbot.analyze import flow
+from reviewbot.analyze.cmodel import Call, FileView, Fragment
+from reviewbot.engine.rule import Hit, PatchContext, Rule
+from reviewbot.findings import Confidence, Severity
+from reviewbot.kernel import VersionRange
+
+from .dup_site import (
+    NEEDS_TREE,
+    atom_call,
+    hunk_pairs,
+    implied_atoms,
+    object_name,
+    sees_whole_function,
+    weak_twins,
+)
+from .rmap_api import (
+    ERA_MARKERS,
+    LORE_SPLIT,
+    NEEDS_COW,
+    PINNED_CHECKS,
+    TRY_FUNCTIONS,
+    is_api_internal,
+)
+
+WHY_COW = (
+    "Since v5.19 page_needs_cow_for_dma() no longer tests is_cow_mapping() (the pinned "
+    "check moved into page_try_dup_anon_rmap(), which only sees anon pages of COW "
+    f"mappings), so it no longer filters out shared mappings (see {LORE_SPLIT})"
+)
+WHY_TWICE = (
+    "Since v5.19 the try-dup functions check MMF_HAS_PINNED and the page's pin count "
+    f"themselves and fail with -EBUSY (see {LORE_SPLIT})"
+)
+_NEAR = 12  # "right before": within this many lines
+
+
+def _cow_tested(call: Call) -> bool:
+    """An is_cow_mapping() test (or a variable set from one) holds where ``call`` runs."""
+    scope = flow.function_scope(call.node)
+    for fact in flow.known_facts(call.node):
+        for atom, value in implied_atoms(fact.cond, fact.value):
+            name, _ = atom_call(atom, scope)
+            if name == "is_cow_mapping" and value:
+                return True
+    # ``is_cow_mapping(flags) && page_needs_cow_for_dma(vma, page)``
+    child = call.node
+    for anc in flow.ancestors(call.node):
+        if anc.type == "binary_expression" and flow.text(anc.child_by_field_name("operator")) == (
+            "&&"
+        ):
+            left = anc.child_by_field_name("left")
+            right = anc.child_by_field_name("right")
+            if left is not None and right is not None and flow.contains(right, child):
+                for atom, value in implied_atoms(left, True):
+                    if atom_call(atom, scope)[0] == "is_cow_mapping" and value:
+                        return True
+        if flow.is_statement(anc):
+            break
+        child = anc
+    return False
+
+
+def _pinned_test(call: Call) -> bool:
+    if call.callee in PINNED_CHECKS:
+        return True
+    return call.callee == "test_bit" and bool(call.args) and call.args[0] == "MMF_HAS_PINNED"
+
+
+def _cow_checks(
+    ctx: PatchContext, view: FileView, post: Fragment, pre: Fragment | None
+) -> Iterator[Hit]:
+    removed_cow = pre is not None and any(c.added for c in flow.all_calls(pre, {"is_cow_mapping"}))
+    for call in flow.all_calls(post, set(NEEDS_COW)):
+        if not call.added or is_api_internal(call.function) or _cow_tested(call):
+            continue
+        if ctx.kernel not in ERA_MARKERS[call.callee]:
+            continue  # removed-rmap-api reports the call itself
+        whole = sees_whole_function(post, call.node)
+        if whole or removed_cow:
+            why = (
+                "this patch removes the is_cow_mapping() test next to it"
+                if removed_cow and not whole
+                else "no is_cow_mapping() test is on its path"
+            )
+            yield Hit(
+                message=f"{call.callee}() is relied on to skip non-COW mappings, but {why}. "
+                f"{WHY_COW}",
+                path=view.path,
+                line=call.line,
+                function=call.function,
+                suggestion="test is_cow_mapping(vma->vm_flags) first, or drop the check where "
+                "a try-dup call follows (it checks for pins itself)",
+                severity=Severity.WARNING,
+            )
+        else:
+            yield Hit(
+                message=f"{call.callee}() with no is_cow_mapping() test in what the patch "
+                f"shows; {NEEDS_TREE}. {WHY_COW}",
+                path=view.path,
+                line=call.line,
+                function=call.function,
+                severity=Severity.INFO,
+                confidence=Confidence.LOW,
+            )
+
+
+def _repeated(view: FileView, post: Fragment) -> Iterator[Hit]:
+    tries = list(flow.all_calls(post, set(TRY_FUNCTIONS)))
+    for check_call in flow.all_calls(post):
+        if not check_call.added or not _pinned_test(check_call):
+            continue
+        if is_api_internal(check_call.function):
+            continue
+        objects: set[str] = set()
+        if check_call.callee in PINNED_CHECKS and check_call.args:
+            objects |= weak_twins(object_name(check_call.args[-1]))
+        for dup in tries:
+            near = (
+                check_call.line is not None
+                and dup.line is not None
+                and 0 <= dup.line - check_call.line <= _NEAR
+            )
+            if not near or not flow.can_reach(check_call.node, dup.node):
+                continue
+            dup_objects = {object_name(a) for a in dup.args[:2]}
+            if objects and not any(weak_twins(o) & objects for o in dup_objects):
+                continue
+            yield Hit(
+                message=(
+                    f"{check_call.callee}() repeats the pinned check that {dup.callee}() at "
+                    f"line {dup.line} does itself. {WHY_TWICE}"
+                ),
+                path=view.path,
+                line=check_call.line,
+                function=check_call.function,
+                suggestion=f"drop it and handle the -EBUSY result of {dup.callee}()",
+                severity=Severity.INFO,
+                confidence=Confidence.MEDIUM,
+            )
+            break
+
+
+def check(ctx: PatchContext) -> Iterator[Hit]:
+    for view in ctx.c_files:
+        for post, pre in hunk_pairs(view):
+            repeated = list(_repeated(view, post))
+            flagged = {h.line for h in repeated}
+            for hit in _cow_checks(ctx, view, post, pre):
+                if hit.line in flagged and hit.severity is Severity.INFO:
+                    continue  # one info a line: the repetition says more
+                yield hit
+            yield from repeated
+
+
+RULE = Rule(
+    code="MM005",
+    name="pinned-check-moved",
+    summary="page_needs_cow_for_dma() without is_cow_mapping(), or a pinned check the "
+    "try-dup call already does",
+    severity=Severity.WARNING,
+    confidence=Confidence.MEDIUM,
+    check=check,
+    kernels=VersionRange(">=5.19"),
+    references=(LORE_SPLIT,),
+)

@@ -1,0 +1,318 @@
+"""The mm rule pack on the real seed thread and on defects planted into it.
+
+The corpus test: nothing at warning or above on any real message (the upstream
+patches are correct), whatever kernel the review targets. The mutation test plants
+the defects a reviewer would catch into the seed patch (v2 04/15) and requires each
+to be reported at warning or above, by the right rule, within 3 lines of the planted
+line. Both skip when ``../shared/corpus`` is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reviewbot import sources
+from reviewbot.engine.loader import load_rules
+from reviewbot.findings import Report, Severity
+from reviewbot.pipeline import ReviewOptions, review_series
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+SEED = CORPUS / "v2-04-15-mm-rmap-split-page-dup-rmap.eml"
+FIXTURES = ROOT / "fixtures" / "rules"
+RULES = load_rules()
+NEEDS_TREE = "needs the whole function"
+
+needs_corpus = pytest.mark.skipif(not SEED.is_file(), reason="../shared/corpus is absent")
+
+
+def review(path: Path, kernel: str | None = None) -> Report:
+    series = sources.load_series(str(path), lore_url="http://127.0.0.1:9", stdin=None)
+    return review_series(series, ReviewOptions(kernel=kernel), RULES)
+
+
+def corpus_patches() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(
+        p
+        for p in CORPUS.glob("*.eml")
+        if re.search(r"^diff --git ", p.read_text(errors="replace"), re.M)
+        and not re.search(r"^Subject:\s*Re:", p.read_text(errors="replace"), re.M | re.I)
+    )
+
+
+@needs_corpus
+@pytest.mark.parametrize("kernel", [None, "5.18", "6.1", "6.12", "6.15"])
+def test_corpus_has_nothing_at_warning_or_above(kernel: str | None, tmp_path: Path) -> None:
+    thread = tmp_path / "thread.mbox"
+    with thread.open("w", encoding="utf-8") as out:
+        for path in corpus_patches():
+            out.write("From mboxrd@z Thu Jan  1 00:00:00 1970\n")
+            out.write(path.read_text(encoding="utf-8").rstrip("\n") + "\n\n")
+    for source in [thread, *corpus_patches()]:
+        report = review(source, kernel)
+        assert not report.errors, [e.message for e in report.errors]
+        loud = [
+            f"{f.code} {f.path}:{f.line} {f.message}" for f in report.at_least(Severity.WARNING)
+        ]
+        assert not loud, f"{source.name} (kernel {kernel}): {loud}"
+        for finding in report.findings:
+            if NEEDS_TREE in finding.message:
+                assert "--tree" in finding.message
+
+
+@needs_corpus
+def test_seed_patch_infos_say_what_they_need() -> None:
+    report = review(SEED)
+    infos = [f for f in report.findings if NEEDS_TREE in f.message]
+    # copy_huge_pmd()'s anon guard (vma_is_anonymous) and the hugetlb failure branch are
+    # outside the hunks: at most info, and honest about it
+    assert {(f.code, f.path) for f in infos} <= {
+        ("MM004", "mm/huge_memory.c"),
+        ("MM002", "mm/hugetlb.c"),
+    }
+    assert all(f.severity is Severity.INFO for f in infos)
+
+
+# --- planted defects ------------------------------------------------------------
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
+
+
+def _recount(lines: list[str]) -> list[str]:
+    """Rewrite hunk headers after lines were added or removed (a mutated patch)."""
+    out: list[str] = []
+    delta = 0
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("diff --git"):
+            delta = 0
+        m = _HUNK.match(line)
+        if not m:
+            out.append(line)
+            i += 1
+            continue
+        j, old, new = i + 1, 0, 0
+        while (
+            j < len(lines)
+            and lines[j][:1] in ("+", "-", " ")
+            and not lines[j].startswith(("-- ", "--- ", "+++ "))
+        ):
+            old += lines[j][:1] != "+"
+            new += lines[j][:1] != "-"
+            j += 1
+        out.append(f"@@ -{m.group(1)},{old} +{int(m.group(3)) + delta},{new} @@{m.group(5)}")
+        delta += (new - int(m.group(4) or 1)) - (old - int(m.group(2) or 1))
+        out.extend(lines[i + 1 : j])
+        i = j
+    return out
+
+
+def _added(lines: list[str], regex: str) -> int:
+    for k, line in enumerate(lines):
+        if line.startswith("+") and not line.startswith("+++") and re.search(regex, line):
+            return k
+    raise AssertionError(f"no added line matches {regex}")
+
+
+def mutate(text: str, op: str, regex: str, arg: str = "") -> str:
+    lines = text.split("\n")
+    k = _added(lines, regex)
+    if op == "delete":
+        del lines[k]
+    elif op == "replace":
+        lines[k] = "+" + re.sub(regex.lstrip("^\\+"), arg, lines[k][1:], count=1)
+    elif op == "move-after":
+        moved = lines.pop(k)
+        target = next(
+            n for n in range(k, len(lines)) if lines[n][:1] in "+ " and re.search(arg, lines[n])
+        )
+        lines.insert(target + 1, moved)
+    return "\n".join(_recount(lines))
+
+
+MUTATIONS = [
+    # (name, op, regex on an added line, argument, code, path, planted post-image line)
+    ("delete get_page", "delete", r"^\+\t\tget_page\(page\);", "", "MM002", "mm/memory.c", 935),
+    (
+        "get_page after the dup",
+        "move-after",
+        r"^\+\t\tget_page\(page\);",
+        r"rss\[mm_counter\(page\)\]\+\+;",
+        "MM002",
+        "mm/memory.c",
+        942,
+    ),
+    (
+        "delete put_page on failure",
+        "delete",
+        r"^\+\t\t\tput_page\(page\);",
+        "",
+        "MM002",
+        "mm/memory.c",
+        938,
+    ),
+    (
+        "result ignored",
+        "replace",
+        r"if \(unlikely\((page_try_dup_anon_rmap\(page, false, src_vma\))\)\) \{",
+        r"\1; {",
+        "MM003",
+        "mm/memory.c",
+        936,
+    ),
+    (
+        "THP: delete get_page",
+        "delete",
+        r"^\+\tget_page\(src_page\);",
+        "",
+        "MM002",
+        "mm/huge_memory.c",
+        1100,
+    ),
+    (
+        "THP: delete put_page on failure",
+        "delete",
+        r"^\+\t\tput_page\(src_page\);",
+        "",
+        "MM002",
+        "mm/huge_memory.c",
+        1103,
+    ),
+    (
+        "THP: get_page after the dup",
+        "move-after",
+        r"^\+\tget_page\(src_page\);",
+        r"add_mm_counter\(dst_mm, MM_ANONPAGES",
+        "MM002",
+        "mm/huge_memory.c",
+        1110,
+    ),
+    (
+        "THP: result ignored",
+        "replace",
+        r"if \(unlikely\((page_try_dup_anon_rmap\(src_page, true, src_vma\))\)\) \{",
+        r"\1; if (0) {",
+        "MM003",
+        "mm/huge_memory.c",
+        1101,
+    ),
+    (
+        "try on the file branch",
+        "replace",
+        r"page_dup_file_rmap\(ptepage, true\);",
+        "BUG_ON(page_try_dup_anon_rmap(ptepage, true, vma));",
+        "MM004",
+        "mm/hugetlb.c",
+        4794,
+    ),
+    (
+        "anon guard replaced",
+        "replace",
+        r"if \(page && PageAnon\(page\)\) \{",
+        "if (page && !PageKsm(page)) {",
+        "MM004",
+        "mm/memory.c",
+        936,
+    ),
+]
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("name", "op", "regex", "arg", "code", "path", "line"), MUTATIONS, ids=[m[0] for m in MUTATIONS]
+)
+def test_planted_defect_is_found(
+    name: str, op: str, regex: str, arg: str, code: str, path: str, line: int, tmp_path: Path
+) -> None:
+    mutant = tmp_path / "mutant.eml"
+    mutant.write_text(mutate(SEED.read_text(encoding="utf-8"), op, regex, arg), encoding="utf-8")
+    for kernel in (None, "6.1"):
+        report = review(mutant, kernel)
+        hits = [
+            f
+            for f in report.at_least(Severity.WARNING)
+            if f.code == code and f.path == path and f.line is not None and abs(f.line - line) <= 3
+        ]
+        assert hits, f"{name} (kernel {kernel}): " + "; ".join(
+            f"{f.code} {f.path}:{f.line} {f.severity}" for f in report.findings
+        )
+
+
+def test_needs_tree_findings_are_info_only_on_fixtures(tmp_path: Path) -> None:
+    """Patch-mode honesty: a finding that says it needs the whole function is info."""
+    marker = re.compile(r"\s*/\*\s*(?:ruleid|info|ok):[^*]*\*/")
+    count = 0
+    for path in sorted(FIXTURES.rglob("*")):
+        if path.suffix not in (".patch", ".mbox"):
+            continue
+        raw = path.read_text(encoding="utf-8")
+        stripped = tmp_path / path.name
+        stripped.write_text(
+            "\n".join(marker.sub("", ln) if ln.startswith("+") else ln for ln in raw.split("\n")),
+            encoding="utf-8",
+        )
+        kernel = (
+            m.group(1) if (m := re.search(r"^X-Reviewbot-Kernel:\s*(\S+)", raw, re.M)) else None
+        )
+        for finding in review(stripped, kernel).findings:
+            if NEEDS_TREE in finding.message:
+                count += 1
+                assert finding.severity is Severity.INFO
+    # fixtures/rules/MM005/cow-variable-outside-hunk-info.patch exercises it on purpose
+    assert count >= 1
+
+
+def _marked(raw: str) -> set[tuple[str, int, str]]:
+    """(path, post-image line, code) of every ``ruleid:`` marker of a one-patch fixture."""
+    out: set[tuple[str, int, str]] = set()
+    path = ""
+    line = 0
+    for text in raw.split("\n"):
+        if text.startswith("+++ "):
+            path = text[6:] if text.startswith("+++ b/") else text[4:]
+            continue
+        m = _HUNK.match(text)
+        if m:
+            line = int(m.group(3))
+            continue
+        if text.startswith(("+", " ")) and path:
+            if text.startswith("+"):
+                for codes in re.findall(r"/\*\s*ruleid:\s*([A-Z0-9, ]+?)\s*\*/", text):
+                    out |= {(path, line, c.strip()) for c in codes.split(",")}
+            line += 1
+        elif text.startswith("diff --git"):
+            path = ""
+    return out
+
+
+def test_ruleid_markers_are_reported_at_warning_or_above(tmp_path: Path) -> None:
+    """``ruleid:`` means a finding a maintainer should act on; ``info:`` marks the rest."""
+    marker = re.compile(r"\s*/\*\s*(?:ruleid|info|ok):[^*]*\*/")
+    checked = 0
+    for path in sorted(FIXTURES.rglob("*.patch")):
+        raw = path.read_text(encoding="utf-8")
+        if path.with_suffix(".expect").is_file():
+            continue
+        expected = _marked(raw)
+        if not expected:
+            continue
+        stripped = tmp_path / path.name
+        stripped.write_text(
+            "\n".join(marker.sub("", ln) if ln.startswith("+") else ln for ln in raw.split("\n")),
+            encoding="utf-8",
+        )
+        kernel = (
+            m.group(1) if (m := re.search(r"^X-Reviewbot-Kernel:\s*(\S+)", raw, re.M)) else None
+        )
+        loud = {
+            (f.path, f.line, f.code) for f in review(stripped, kernel).at_least(Severity.WARNING)
+        }
+        assert expected <= loud, f"{path.name}: {sorted(expected - loud)} not at warning or above"
+        checked += len(expected)
+    assert checked >= 15
