@@ -31,7 +31,7 @@ def review_series(
     ruleset = rules if rules is not None else load_rules(options.rule_dirs)
     chosen = ruleset.select(options.select, options.ignore)
     goal = target.choose(options.kernel, series, ruleset.era_markers, options.tree_kernel)
-    outcome = runner.run(series, chosen, goal.version, views)
+    outcome = runner.run(series, chosen, goal.version, views, goal.source)
     return Report(
         series=series,
         findings=outcome.findings,

@@ -95,3 +95,26 @@ def test_hunk_starting_at_an_else_keeps_the_function_from_the_header() -> None:
     assert not frag.root.has_error
     assert calls["page_dup_file_rmap"].function == "copy_present_pte"
     assert calls["page_dup_file_rmap"].line == 42
+
+
+def test_hunk_starting_at_a_braceless_else_keeps_its_call() -> None:
+    from reviewbot.analyze.cmodel import fragment_from_lines
+    from reviewbot.parse.diff import Line
+
+    text = ["\telse", "\t\tpage_dup_file_rmap(page, false);", "\treturn 0;"]
+    lines = [Line(" ", t, n, n) for n, t in enumerate(text, 10)]
+    frag = fragment_from_lines("mm/memory.c", "post", lines, "int f(struct page *page)")
+    assert [(c.callee, c.line) for c in frag.calls()] == [("page_dup_file_rmap", 11)]
+
+
+def test_a_function_cut_by_the_hunk_is_not_whole() -> None:
+    from reviewbot.analyze.cmodel import fragment_from_lines
+    from reviewbot.parse.diff import Line
+
+    cut = ["static int f(struct page *page)", "{", "\tget_page(page);"]
+    whole = [*cut, "\treturn 0;", "}"]
+    for text, expected in ((cut, False), (whole, True)):
+        lines = [Line(" ", t, n, n) for n, t in enumerate(text, 1)]
+        frag = fragment_from_lines("mm/x.c", "post", lines)
+        (call,) = frag.calls()
+        assert frag.sees_whole_function(call.node) is expected

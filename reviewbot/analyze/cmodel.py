@@ -160,7 +160,11 @@ class Fragment:
         if self.complete:
             return True
         fn = self.enclosing_function(node)
-        return fn is not None and not fn.has_error and self.line_of(fn) is not None
+        if fn is None or fn.has_error or self.line_of(fn) is None:
+            return False
+        # A hunk cut inside the function ends on a closing brace we added: not whole.
+        end_row = fn.end_point.row
+        return 0 <= end_row < len(self.lines) and self.lines[end_row] is not None
 
 
 def function_definition_name(fn: tree_sitter.Node) -> str | None:
@@ -227,6 +231,7 @@ def _unmatched(text: str) -> tuple[list[int], int]:
 
 
 _ELSE_AFTER = re.compile(r"\s*else\b")
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|/\*.*?\*/|//[^\n]*)*", re.S)
 
 
 def _openers(text: str) -> str:
@@ -237,6 +242,8 @@ def _openers(text: str) -> str:
     """
     closers, _ = _unmatched(text)
     parts = ["if (1) {" if _ELSE_AFTER.match(text, at + 1) else "{" for at in closers]
+    if _ELSE_AFTER.match(_LEADING_COMMENTS.sub("", text)):
+        parts.insert(0, "if (1) ;")  # a hunk that starts at a brace-less "else foo(x);"
     return "".join(reversed(parts))
 
 

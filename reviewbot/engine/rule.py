@@ -48,6 +48,7 @@ class PatchContext:
     series: Series
     patch: Patch
     kernel: KernelVersion
+    kernel_source: str = ""  # "option", "tree", "patch (...)", "default": how sure the target is
     # Tree mode supplies whole-file views; patch mode builds hunk views lazily.
     views: tuple[FileView, ...] | None = None
 
@@ -74,6 +75,7 @@ class SeriesContext:
     series: Series
     kernel: KernelVersion
     patches: tuple[PatchContext, ...] = field(default=())
+    kernel_source: str = ""
 
 
 Check = Callable[[PatchContext], Iterable[Hit]]

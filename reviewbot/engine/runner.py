@@ -97,18 +97,19 @@ def run(
     rules: Sequence[Rule],
     kernel: KernelVersion,
     views: dict[int, tuple[FileView, ...]] | None = None,
+    kernel_source: str = "",
 ) -> Outcome:
     """Run ``rules`` that apply to ``kernel``; ``views`` (tree mode) maps patch index to files."""
     active = [r for r in rules if r.applies_to(kernel)]
     contexts = tuple(
-        PatchContext(series, p, kernel, views.get(p.index) if views else None)
+        PatchContext(series, p, kernel, kernel_source, views.get(p.index) if views else None)
         for p in series.patches
     )
     findings: list[Finding] = []
     errors: list[RuleError] = []
     for rule in active:
         if rule.scope == "series":
-            sctx = SeriesContext(series, kernel, contexts)
+            sctx = SeriesContext(series, kernel, contexts, kernel_source)
             try:
                 hits = list(rule.check(sctx))  # type: ignore[arg-type]
             except Exception as exc:  # isolate: a crashing rule never stops the others

@@ -32,15 +32,41 @@ def pre_image_calls(series: Series) -> Iterable[str]:
                     yield call.callee
 
 
-def infer(series: Series, markers: Mapping[str, VersionRange]) -> Target:
-    """The newest known version that has every era marker the pre-image calls."""
-    seen = sorted({name for name in pre_image_calls(series) if name in markers})
-    if not seen:
-        return Target(NEWEST_KNOWN, "default")
+def added_calls(series: Series) -> Iterable[str]:
+    """Names called in added lines: what the author believes the target has."""
+    for patch in series.patches:
+        for diff in patch.files:
+            if not is_c_file(diff.path) or diff.binary or diff.status == "removed":
+                continue
+            for frag in file_view(diff).post:
+                for call in frag.calls():
+                    if call.added:
+                        yield call.callee
+
+
+def _newest_with(
+    names: Iterable[str], markers: Mapping[str, VersionRange]
+) -> tuple[list[str], KernelVersion | None]:
+    seen = sorted({name for name in names if name in markers})
     candidates = [v for v in KNOWN_VERSIONS if all(v in markers[n] for n in seen)]
-    if not candidates:
+    return seen, (candidates[-1] if seen and candidates else None)
+
+
+def infer(series: Series, markers: Mapping[str, VersionRange]) -> Target:
+    """The newest known version that has every era marker the pre-image calls.
+
+    When the removed and context lines call no marker, the added lines decide: with no
+    sign of the tree, trusting the author's era beats flagging every call as missing.
+    """
+    seen, version = _newest_with(pre_image_calls(series), markers)
+    if version is not None:
+        return Target(version, "patch (" + ", ".join(seen) + ")")
+    if seen:
         return Target(NEWEST_KNOWN, "default (the patch mixes eras: " + ", ".join(seen) + ")")
-    return Target(candidates[-1], "patch (" + ", ".join(seen) + ")")
+    added, version = _newest_with(added_calls(series), markers)
+    if version is not None:
+        return Target(version, "patch, added lines (" + ", ".join(added) + ")")
+    return Target(NEWEST_KNOWN, "default")
 
 
 def choose(
