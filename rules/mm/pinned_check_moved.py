@@ -166,8 +166,8 @@ def _repeated(view: FileView, post: Fragment) -> Iterator[Hit]:
                 continue
             yield Hit(
                 message=(
-                    f"{check_call.callee}() repeats the pinned check that {dup.callee}() at "
-                    f"line {dup.line} does itself. {WHY_TWICE}"
+                    f"{check_call.callee}() repeats the pinned check that {dup.callee}() "
+                    f"does itself. {WHY_TWICE}"
                 ),
                 path=view.path,
                 line=check_call.line,

@@ -192,7 +192,7 @@ def _order(site: Site) -> Iterator[Hit]:
         yield Hit(
             message=(
                 f"{late.callee}({', '.join(late.args)}) takes the reference only after "
-                f"{dup}() at line {site.line} raised the mapcount: between the two, "
+                f"{dup}() raised the mapcount: between the two, "
                 f"mapcount can exceed page_count(). {WHY}"
             ),
             path=site.view.path,
@@ -225,7 +225,7 @@ def _order(site: Site) -> Iterator[Hit]:
         yield Hit(
             message=(
                 f"{dup}() on {objs} is not preceded by a reference: {flow.text(fresh)} "
-                f"(line {site.post.line_of(fresh)}) takes none, and nothing takes one "
+                f"takes none, and nothing takes one "
                 f"before the dup. {WHY}"
             ),
             path=site.view.path,
@@ -333,7 +333,7 @@ def _counts(all_sites: list[Site]) -> Iterator[Hit]:
         ref, have, _ = problems[key]
         bad = [s for s, wrong in entries if wrong]
         if len(bad) == len(entries) and (ref.added or not any(s.call.added for s in bad)):
-            dups = ", ".join(f"{s.func.name}() at line {s.line}" for s in bad)
+            dups = ", ".join(f"{s.func.name}()" for s in bad)
             want = _count_problems(bad[0])
             yield Hit(
                 message=(
@@ -357,7 +357,7 @@ def _counts(all_sites: list[Site]) -> Iterator[Hit]:
             yield Hit(
                 message=(
                     f"{site.func.name}() maps {problem[2]} page(s) but "
-                    f"{ref.callee}({', '.join(ref.args)}) at line {ref.line} took "
+                    f"{ref.callee}({', '.join(ref.args)}) took "
                     f"{problem[1]} reference(s): the counts must match. {WHY}"
                 ),
                 path=site.view.path,
@@ -419,7 +419,7 @@ def _failure_branch(site: Site) -> Iterator[Hit]:
                 yield Hit(
                     message=(
                         f"the failure branch of {dup}() drops {count_text(drop)} reference(s) "
-                        f"with {drop.callee}() but {take.callee}() at line {take.line} took "
+                        f"with {drop.callee}() but {take.callee}() took "
                         f"{count_text(take)}. {WHY_LEAK}"
                     ),
                     path=site.view.path,
@@ -434,7 +434,7 @@ def _failure_branch(site: Site) -> Iterator[Hit]:
     missing: list[flow.Node | None] = [e for e in exits if not _drops_reaching(site, e, drops)]
     if whole_body and not flow.ends_with_exit(body) and not drops:
         missing.append(None)  # falls through to the success path still holding it
-    took = f" taken at line {take.line}" if take is not None else " taken for the dup"
+    took = f" taken by {take.callee}()" if take is not None else " taken for the dup"
     if missing:
         at = missing[0]
         line = first_line(site.post, body) if not drops or at is None else site.post.line_of(at)
