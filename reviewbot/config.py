@@ -1,5 +1,15 @@
 """Configuration: built-in defaults < user file < ``--config FILE`` < environment < ``-c``.
 
+Inside a git work tree (``reviewbot check``), two more layers, as b4 reads ``.b4-config``
+and ``git config b4.*``: defaults < the repository file ``.reviewbot.toml`` at the top of
+the work tree (the project's settings, shared with everyone who clones it; it may set only
+the keys of :data:`REPO_FILE_KEYS`) < user file <
+``git config reviewbot.*`` (system < global < local, as git layers them) < ``--config``...
+A git config name is ``reviewbot.`` and the TOML key: ``review.fail-on`` is
+``git config reviewbot.review.fail-on error`` (git reads the middle as a subsection, so
+the file says ``[reviewbot "review"] fail-on = error``); list keys may be given several
+times (``git config --add``) or comma-separated.
+
 Every key is declared in :data:`DEFAULTS` with a comment; an unknown key is an error
 naming it and where it came from. Secrets never live here: they come from the
 environment only, read where they are used.
@@ -32,6 +42,28 @@ DEFAULTS: dict[str, tuple[Value, str]] = {
     "rules.ignore": ([], "rule codes, code prefixes or names never to run"),
     "rules.dirs": ([], "extra rule pack directories, as --rules DIR"),
     "output.color": ("auto", "auto (on a tty), always or never"),
+    # Publishers (--publish NAME; nothing is sent without --post). Tokens and passwords
+    # come from the environment only: REVIEWBOT_PATCHWORK_TOKEN, REVIEWBOT_GITHUB_TOKEN,
+    # REVIEWBOT_SMTP_PASSWORD.
+    "publish.record": ("", "file recording what was posted; empty: the user data folder"),
+    "patchwork.url": ("", "patchwork instance, e.g. https://patchwork.kernel.org"),
+    "patchwork.project": ("", "project linkname, narrows the message-id look-up"),
+    "patchwork.api-version": ("1.3", "patchwork REST API version"),
+    "patchwork.context": ("reviewbot", "the check's context name"),
+    "patchwork.target-url": ("", "link to the full report; may use {msgid}, {index}, {patch_id}"),
+    "github.repo": ("", "OWNER/NAME of the repository to post a check run on"),
+    "github.head-sha": ("", "the commit the check run is for (a pull request's head)"),
+    "github.api-url": ("https://api.github.com", "GitHub API base (Enterprise: HOST/api/v3)"),
+    "github.name": ("reviewbot", "the check run's name"),
+    "github.details-url": ("", "link from the check run to the full report"),
+    "email.from": ("", "our From address; sending needs it (else git's sendemail.from)"),
+    "email.to": ([], "recipients instead of the patch's author"),
+    "email.cc": ([], "Cc instead of the patch's recipients"),
+    "email.all": (False, "write every finding, not only high-confidence stable ones"),
+    "smtp.host": ("", "SMTP server; empty: git's sendemail.smtpServer"),
+    "smtp.port": (0, "SMTP port; 0: 465 for ssl, else 587"),
+    "smtp.encryption": ("", "starttls, ssl or none; empty: git's sendemail.smtpEncryption"),
+    "smtp.user": ("", "SMTP user; empty: git's sendemail.smtpUser"),
 }
 
 # Environment variables that set keys (secrets are not keys: see the publishers).
@@ -113,17 +145,57 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, 
             yield key, value
 
 
-def read_file(config: Config, path: Path) -> None:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's table; a missing or broken file is a ConfigError naming it."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    for key, value in _flatten(data):
+
+
+def read_file(config: Config, path: Path, only: tuple[str, ...] | None = None) -> None:
+    """Read a TOML file; with ``only``, keys outside it (names, or prefixes ending in ``.``)
+    are refused."""
+    for key, value in _flatten(read_toml(path)):
+        if only is not None and key in DEFAULTS and not _listed(key, only):
+            raise ConfigError(
+                f"{path}: {key} cannot be set in a repository file, which comes with a clone: "
+                f"only {', '.join(k + '*' if k.endswith('.') else k for k in only)} can; "
+                f"set it in {USER_FILE} or with git config {GIT_SECTION}.{key}"
+            )
         config.set(key, value, str(path))
+
+
+REPO_FILE = ".reviewbot.toml"
+# What a repository file may set. It comes with a clone, so it chooses how the review is
+# done, never which code runs (rules.dirs) nor where data or credentials go (publishers,
+# SMTP, record files): like b4's .b4-config, an allowlist, so that new keys start refused.
+REPO_FILE_KEYS: tuple[str, ...] = ("review.", "rules.select", "rules.ignore", "output.", "lore.")
+GIT_SECTION = "reviewbot"
+
+
+def _listed(key: str, names: tuple[str, ...]) -> bool:
+    return any(key == n or (n.endswith(".") and key.startswith(n)) for n in names)
+
+
+def read_git_config(config: Config, entries: Iterable[tuple[str, str, str]]) -> None:
+    """``(name, value, origin)`` entries of ``git config reviewbot.*``, in git's order."""
+    lists: dict[str, list[str]] = {}
+    for name, value, origin in entries:
+        key = name.removeprefix(GIT_SECTION + ".")
+        where = f"{origin} (git config {name})"
+        default = DEFAULTS.get(key, (None, ""))[0]
+        if isinstance(default, list):  # multi-valued in git: every value counts
+            values = _coerce(key, value, where)
+            assert isinstance(values, list)
+            lists.setdefault(key, []).extend(values)
+            config.set(key, lists[key], where)
+        else:
+            config.set(key, value, where)
 
 
 def load(
@@ -131,11 +203,20 @@ def load(
     overrides: Iterable[str] = (),
     env: Mapping[str, str] | None = None,
     user_file: Path | None = USER_FILE,
+    *,
+    repo_file: Path | None = None,
+    git_config: Iterable[tuple[str, str, str]] = (),
 ) -> Config:
-    """Layer the sources; ``overrides`` are ``key=value`` strings from ``-c``."""
+    """Layer the sources; ``overrides`` are ``key=value`` strings from ``-c``.
+
+    ``repo_file`` is a work tree's ``.reviewbot.toml`` (read when it exists), ``git_config``
+    the ``git config reviewbot.*`` entries (see :func:`read_git_config`)."""
     config = Config()
+    if repo_file is not None and repo_file.is_file():
+        read_file(config, repo_file, only=REPO_FILE_KEYS)
     if user_file is not None and user_file.is_file():
         read_file(config, user_file)
+    read_git_config(config, git_config)
     for path in files:
         read_file(config, path)
     environ = os.environ if env is None else env

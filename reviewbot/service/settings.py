@@ -23,7 +23,6 @@ at start-up, not at the first webhook.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,15 +229,7 @@ class _Layers:
             raise ConfigError(f"{origin}: unknown configuration key {key!r}")
 
     def read(self, path: Path) -> None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: configuration file not found") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for key, value in _flatten(data):
+        for key, value in _flatten(configuration.read_toml(path)):
             self.set(key, value, str(path))
 
     def text(self, key: str) -> str:
