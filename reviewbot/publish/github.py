@@ -9,7 +9,6 @@ App installation token: only Apps may create check runs) comes from the environm
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -18,7 +17,7 @@ from reviewbot.errors import ConfigError, PublishError
 from reviewbot.findings import Report
 from reviewbot.publish import Delivery
 from reviewbot.publish.record import PostedRecord, digest
-from reviewbot.publish.transport import Transport
+from reviewbot.publish.transport import Transport, authorized
 from reviewbot.report import RenderOptions
 from reviewbot.report import github as render_github
 from reviewbot.report.levels import shown
@@ -58,19 +57,19 @@ class GitHubPublisher:
         self.config = config
         self.record = record
         self.dry_run = dry_run
-        env = os.environ if env is None else env
-        token = env.get(config.token_env, "")
-        if not token and not dry_run:
-            raise PublishError(f"github {config.repo}: no token: set {config.token_env}")
         headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": config.api_version,
         }
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.transport = transport or Transport(TARGET, headers=headers)
-        if transport is not None:
-            self.transport.session.headers.update(headers)
+        self.transport = authorized(
+            f"{TARGET} {config.repo}",
+            headers,
+            token_env=config.token_env,
+            scheme="Bearer",
+            env=env,
+            dry_run=dry_run,
+            transport=transport,
+        )
         self.record_target = f"github {config.api_url.rstrip('/')} {config.repo} {config.name}"
 
     @property

@@ -15,7 +15,6 @@ with the same result is in the record is "already posted" and sent nothing, not 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from reviewbot.findings import Finding, Report, RuleError
 from reviewbot.parse.patch import Patch, Series
 from reviewbot.publish import Delivery
 from reviewbot.publish.record import PostedRecord, digest, revision_key
-from reviewbot.publish.transport import Transport
+from reviewbot.publish.transport import Transport, authorized
 from reviewbot.report import RenderOptions
 from reviewbot.report.levels import count_text, outcome, shown
 
@@ -109,16 +108,15 @@ class PatchworkPublisher:
         self.config = config
         self.record = record
         self.dry_run = dry_run
-        env = os.environ if env is None else env
-        token = env.get(config.token_env, "")
-        if not token and not dry_run:
-            raise PublishError(f"patchwork {config.url}: no token: set {config.token_env}")
-        headers = {"Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Token {token}"
-        self.transport = transport or Transport(TARGET, headers=headers)
-        if transport is not None:
-            self.transport.session.headers.update(headers)
+        self.transport = authorized(
+            f"{TARGET} {config.url}",
+            {"Accept": "application/json"},
+            token_env=config.token_env,
+            scheme="Token",
+            env=env,
+            dry_run=dry_run,
+            transport=transport,
+        )
         self.record_target = f"patchwork {config.url.rstrip('/')} {config.context}"
 
     # --- look-up ---------------------------------------------------------------------

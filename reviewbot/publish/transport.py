@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -150,3 +151,28 @@ class Transport:
 
     def close(self) -> None:
         self.session.close()
+
+
+def authorized(
+    what: str,
+    headers: dict[str, str],
+    *,
+    token_env: str,
+    scheme: str,
+    env: Mapping[str, str] | None,
+    dry_run: bool,
+    transport: Transport | None,
+) -> Transport:
+    """A publisher's transport with its token from the environment (never from config).
+
+    A dry run may go without a token (it only reads); ``transport`` is a test's own.
+    """
+    token = (os.environ if env is None else env).get(token_env, "")
+    if not token and not dry_run:
+        raise PublishError(f"{what}: no token: set {token_env}")
+    if token:
+        headers = {**headers, "Authorization": f"{scheme} {token}"}
+    if transport is None:
+        return Transport(what.split(" ", 1)[0], headers=headers)
+    transport.session.headers.update(headers)
+    return transport
