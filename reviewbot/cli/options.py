@@ -9,13 +9,19 @@ import tempfile
 from pathlib import Path
 
 from reviewbot import config as configuration
+from reviewbot.cli import publishing
 from reviewbot.engine.loader import RuleSet, load_rules
 from reviewbot.errors import InputError, UsageError
 from reviewbot.findings import Report, Severity
-from reviewbot.pipeline import ReviewOptions
+from reviewbot.parse.patch import Series
+from reviewbot.pipeline import ReviewOptions, review_series
 from reviewbot.report import FORMATS, RenderOptions, renderer
+from reviewbot.tree import ApplyError, review_in_tree
 
 FAIL_ON = ("error", "warning", "info", "never")
+# Formats read by b4, which counts every stderr line as a failure: their stdout already
+# carries rule errors, so nothing goes to stderr.
+QUIET_FORMATS = ("checkpatch", "b4")
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +44,16 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_review_options(parser: argparse.ArgumentParser) -> None:
+def add_review_options(parser: argparse.ArgumentParser, tree: bool = True) -> None:
     add_common(parser)
+    if tree:
+        parser.add_argument(
+            "--tree",
+            metavar="PATH",
+            help="a kernel git checkout: apply the series (git am -3) in a scratch worktree "
+            "on its base-commit, else HEAD, and report what it introduces, seeing whole "
+            "functions; a patch that does not apply exits 2 after the report of those before it",
+        )
     parser.add_argument("--format", choices=sorted(FORMATS), help="output format (default text)")
     parser.add_argument("-o", "--output", metavar="PATH", help="write the output to PATH")
     parser.add_argument("--kernel", metavar="VERSION", help="target kernel, e.g. 6.1 or 6.12")
@@ -83,7 +97,18 @@ def ruleset(options: ReviewOptions) -> RuleSet:
     return load_rules(options.rule_dirs)
 
 
+def review(
+    args: argparse.Namespace, config: configuration.Config, series: Series, rules: RuleSet
+) -> Report:
+    """The pipeline for every command that reviews a series (review, check)."""
+    if getattr(args, "tree", None):
+        return review_in_tree(series, review_options(args, config), rules, Path(args.tree))
+    return review_series(series, review_options(args, config), rules)
+
+
 def exit_status(report: Report, fail_on: str) -> int:
+    if any(isinstance(e, ApplyError) for e in report.errors):
+        return 2  # --tree: a patch did not apply, the review is incomplete (input unusable)
     if fail_on == "never":
         return 0
     return 1 if report.at_least(Severity.parse(fail_on)) else 0
@@ -107,26 +132,37 @@ def write_atomically(path: Path, text: str) -> None:
 def emit(
     args: argparse.Namespace, config: configuration.Config, report: Report, rules: RuleSet
 ) -> int:
-    """Render ``report`` in the chosen format to stdout or -o, and return the exit status."""
+    """Render ``report`` to stdout or -o, publish it if asked, and return the exit status."""
     fmt = args.format or config.text("review.format")
     colour = args.color or config.text("output.color")
     if colour not in ("auto", "always", "never"):
         raise UsageError(f"output.color = {colour!r}: expected auto, always or never")
+    fail_on = args.fail_on or config.text("review.fail-on")
+    if fail_on not in FAIL_ON:
+        raise UsageError(f"review.fail-on = {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
     to_tty = args.output is None and sys.stdout.isatty()
     options = RenderOptions(
         color=colour == "always"
         or (colour == "auto" and to_tty and not os.environ.get("NO_COLOR")),
         rules=rules.rules,
+        extra=publishing.email_extra(config),
     )
-    text = renderer(fmt)(report, options)
-    if args.output:
-        write_atomically(Path(args.output), text)
+    if fmt == "email" and args.output:
+        # -o names a folder that receives one .eml per reply
+        from reviewbot.publish.smtp import write_eml
+        from reviewbot.report import email as email_format
+
+        write_eml(email_format.messages(report, options), Path(args.output))
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    for error in report.errors:
-        print(f"reviewbot: {error.message}", file=sys.stderr)
-    fail_on = args.fail_on or config.text("review.fail-on")
-    if fail_on not in FAIL_ON:
-        raise UsageError(f"review.fail-on = {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
+        text = renderer(fmt)(report, options)
+        if args.output:
+            write_atomically(Path(args.output), text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    if fmt not in QUIET_FORMATS:
+        for error in report.errors:
+            print(f"reviewbot: {error.message}", file=sys.stderr)
+    if getattr(args, "publish", None):
+        publishing.publish(args, config, report, options)
     return exit_status(report, fail_on)
