@@ -105,6 +105,7 @@ class Fragment:
     section: str = ""  # the hunk header's function context
     normalize: bool = True  # parse the kernel-idiom normalised text (same offsets)
     tree: tree_sitter.Tree = field(init=False, repr=False)
+    _calls: list[Call] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self.tree = parse(normalized(self.source) if self.normalize else self.source)
@@ -122,22 +123,27 @@ class Fragment:
         return self.lines[row] if 0 <= row < len(self.lines) else None
 
     def calls(self, names: frozenset[str] | set[str] | None = None) -> list[Call]:
-        """Every call to a plain identifier (inside ERROR subtrees too), in source order."""
-        cursor = tree_sitter.QueryCursor(_call_query())
-        out: list[Call] = []
-        for _, caps in cursor.matches(self.root):
-            callee = node_text(caps["callee"][0])
-            if names is not None and callee not in names:
-                continue
-            call_node = caps["call"][0]
-            args = tuple(
-                _SPACES.sub(" ", self.text(a)).strip()
-                for a in caps["args"][0].named_children
-                if a.type != "comment"
-            )
-            out.append(Call(callee, args, call_node, self.line_of(caps["callee"][0]), self))
-        out.sort(key=lambda c: c.node.start_byte)
-        return out
+        """Every call to a plain identifier (inside ERROR subtrees too), in source order.
+
+        Found once per fragment: every rule asks the same fragment.
+        """
+        if self._calls is None:
+            cursor = tree_sitter.QueryCursor(_call_query())
+            found: list[Call] = []
+            for _, caps in cursor.matches(self.root):
+                call_node = caps["call"][0]
+                args = tuple(
+                    _SPACES.sub(" ", self.text(a)).strip()
+                    for a in caps["args"][0].named_children
+                    if a.type != "comment"
+                )
+                callee = caps["callee"][0]
+                found.append(Call(node_text(callee), args, call_node, self.line_of(callee), self))
+            found.sort(key=lambda c: c.node.start_byte)
+            self._calls = found
+        if names is None:
+            return list(self._calls)
+        return [c for c in self._calls if c.callee in names]
 
     def enclosing_function(self, node: tree_sitter.Node) -> tree_sitter.Node | None:
         cur: tree_sitter.Node | None = node
