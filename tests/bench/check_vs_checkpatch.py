@@ -12,13 +12,12 @@ warm-up. Skips (exit 0) when the tarball is not installed.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from common import REVIEWBOT, ROOT, TARBALL, extract, side_by_side, wall
+from common import REVIEWBOT, ROOT, TARBALL, extract, installed_env, side_by_side, wall
 
 SERIES = ROOT / "fixtures" / "bench" / "series-15.mbox"
 FILES = [
@@ -38,19 +37,13 @@ FILES = [
 
 
 def _environment(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "XDG_"))}
-    # Bytecode as an installed reviewbot has it (pip compiles on install), kept out of the
-    # source tree: without it every run compiles every module again (about +40 ms).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = {k: v for k, v in installed_env(home).items() if not k.startswith(("GIT_", "XDG_"))}
     env.update(
-        PYTHONPYCACHEPREFIX=str(home / "pycache"),
-        HOME=str(home),
         GIT_CONFIG_NOSYSTEM="1",
         GIT_AUTHOR_NAME="Bench",
         GIT_AUTHOR_EMAIL="bench@example.org",
         GIT_COMMITTER_NAME="Bench",
         GIT_COMMITTER_EMAIL="bench@example.org",
-        PYTHONPATH=str(ROOT),  # this checkout's reviewbot, however it is installed
     )
     return env
 

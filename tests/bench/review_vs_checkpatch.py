@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import REVIEWBOT, ROOT, TARBALL, extract, side_by_side, wall
+from common import REVIEWBOT, ROOT, TARBALL, extract, installed_env, side_by_side, wall
 
 SERIES = ROOT / "fixtures" / "bench" / "series-15.mbox"
 
@@ -40,7 +40,8 @@ def main() -> int:
             *patches,
         ]
         peer = wall(checkpatch, cwd=tree)
-        ours = wall([str(REVIEWBOT), "review", str(SERIES), "--fail-on", "never"])
+        env = installed_env(Path(tmp))
+        ours = wall([str(REVIEWBOT), "review", str(SERIES), "--fail-on", "never"], env=env)
     side_by_side(
         f"review of a {len(patches)}-patch series ({SERIES.name})",
         ours,

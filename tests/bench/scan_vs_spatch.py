@@ -31,7 +31,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from common import ROOT, TARBALL, extract
+from common import TARBALL, extract, installed_env
 
 COCCI = Path(__file__).resolve().parent / "rmap_order.cocci"
 TARGET = 3.0
@@ -52,17 +52,6 @@ def timed(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, in
     _, _, usage = os.wait4(proc.pid, 0)
     proc.returncode = 0  # reaped by wait4; keep Popen from waiting again
     return time.perf_counter() - start, usage.ru_maxrss, out
-
-
-def environment(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(
-        PYTHONPATH=str(ROOT),  # this checkout's reviewbot, however it is installed
-        PYTHONPYCACHEPREFIX=str(home / "pycache"),
-        HOME=str(home),
-    )
-    return env
 
 
 def main() -> int:
@@ -91,7 +80,7 @@ def main() -> int:
         for f in files:
             shutil.copy(f, only / f.name)
         size = sum(f.stat().st_size for f in files)
-        env = environment(work / "home")
+        env = installed_env(work / "home")
         ours = [
             *one_core(),
             sys.executable,
