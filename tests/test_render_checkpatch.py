@@ -118,6 +118,8 @@ def b4_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         pytest.skip("needs git and the reviewbot and b4 commands")
     home = tmp_path / "home"
     home.mkdir()
+    for name in [n for n in os.environ if n.startswith("GIT_")]:
+        monkeypatch.delenv(name)  # b4 checks that the committer is the configured user
     for name, value in {
         "HOME": str(home),
         "XDG_CACHE_HOME": str(home / ".cache"),
