@@ -264,3 +264,12 @@ def test_empty_commits_are_left_out_not_missing(
     assert f"[PATCH 2/2] {bad[:12]} mm/memory.c:" in done.stdout
     assert "missing" not in done.stdout
     assert f"note: {cover[:12]} has no diff: not checked" in done.stdout
+
+
+def test_kernel_comes_from_the_trees_makefile_unless_given(repo: KernelRepo, check: Check) -> None:
+    report = json.loads(check("--base", "master", "--format", "json").stdout)
+    assert report["kernel"] == {"version": "6.1", "source": "tree"}
+    assert any(f["code"] == "MM001" for f in report["findings"])
+    forced = json.loads(check("--base", "master", "--kernel", "5.18", "--format", "json").stdout)
+    assert forced["kernel"] == {"version": "5.18", "source": "option"}
+    assert not any(f["code"] == "MM001" for f in forced["findings"])

@@ -137,5 +137,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"reviewbot: {found}", file=sys.stderr)
         return 0
     rules = options.ruleset(options.review_options(args, config))
-    report = options.review(args, config, found, rules)
+    version = repo.kernel_version(found.base_commit) if repo is not None else None
+    report = options.review(args, config, found, rules, str(version) if version else None)
     return options.emit(args, config, report, rules)

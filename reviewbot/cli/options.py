@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from reviewbot import config as configuration
@@ -98,12 +99,21 @@ def ruleset(options: ReviewOptions) -> RuleSet:
 
 
 def review(
-    args: argparse.Namespace, config: configuration.Config, series: Series, rules: RuleSet
+    args: argparse.Namespace,
+    config: configuration.Config,
+    series: Series,
+    rules: RuleSet,
+    tree_kernel: str | None = None,
 ) -> Report:
-    """The pipeline for every command that reviews a series (review, check)."""
+    """The pipeline for every command that reviews a series (review, check).
+
+    ``tree_kernel`` is the version of the tree the author works in (check), which beats
+    a guess from the patch but not --kernel.
+    """
+    opts = review_options(args, config)
     if getattr(args, "tree", None):
-        return review_in_tree(series, review_options(args, config), rules, Path(args.tree))
-    return review_series(series, review_options(args, config), rules)
+        return review_in_tree(series, opts, rules, Path(args.tree))
+    return review_series(series, replace(opts, tree_kernel=tree_kernel), rules)
 
 
 def exit_status(report: Report, fail_on: str) -> int:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reviewbot.errors import InputError, UsageError
+from reviewbot.kernel import KernelVersion, version_in
 from reviewbot.parse.patch import Series
 from reviewbot.parse.thread import build_series
 from reviewbot.sources.local import mails_from_bytes
@@ -130,6 +131,14 @@ class Repository:
         found = self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         sha = found.out.decode("ascii", "replace").strip()
         return sha if found.status == 0 and sha else None
+
+    def kernel_version(self, rev: str | None) -> KernelVersion | None:
+        """VERSION.PATCHLEVEL of the top-level Makefile at ``rev`` (else the work tree)."""
+        if rev is not None and self.commit(rev) is not None:
+            found = run_git(["show", f"{rev}:Makefile"], cwd=self.top)
+            return version_in(found.out) if found.status == 0 else None
+        head = self.top / "Makefile"
+        return version_in(head.read_bytes()) if head.is_file() else None
 
     def upstream(self) -> str:
         """The upstream of the current branch (``origin/master``), or a UsageError saying

@@ -36,10 +36,10 @@ from reviewbot.engine.loader import RuleSet
 from reviewbot.engine.rule import Rule
 from reviewbot.errors import InputError
 from reviewbot.findings import Finding, Report, RuleError
+from reviewbot.kernel import version_in
 from reviewbot.parse.diff import FileDiff, Hunk, Line, parse_diff
 from reviewbot.parse.patch import Patch, Series
 from reviewbot.pipeline import ReviewOptions
-from reviewbot.tree.kernel_makefile import version_in
 from reviewbot.tree.mbox import patch_mbox
 from reviewbot.tree.wholefile import whole_file
 from reviewbot.tree.worktree import Worktree, repository_of, resolve_commit

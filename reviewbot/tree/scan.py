@@ -25,11 +25,10 @@ from reviewbot.engine.rule import Rule
 from reviewbot.engine.target import Target
 from reviewbot.errors import InputError
 from reviewbot.findings import Finding, Report, RuleError
-from reviewbot.kernel import NEWEST_KNOWN, KernelVersion
+from reviewbot.kernel import NEWEST_KNOWN, KernelVersion, kernel_root, tree_version
 from reviewbot.parse.diff import FileDiff
 from reviewbot.parse.patch import Patch, Series, Subject
 from reviewbot.pipeline import ReviewOptions
-from reviewbot.tree.kernel_makefile import kernel_root, tree_version
 from reviewbot.tree.wholefile import WholeFile, whole_file
 
 
