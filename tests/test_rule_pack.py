@@ -316,3 +316,27 @@ def test_ruleid_markers_are_reported_at_warning_or_above(tmp_path: Path) -> None
         assert expected <= loud, f"{path.name}: {sorted(expected - loud)} not at warning or above"
         checked += len(expected)
     assert checked >= 15
+
+
+# Findings made from a removed line sit on context lines, so their fixtures use an
+# ``.expect`` sidecar, which does not say how severe they are: patch mode reports these
+# at warning because nothing else in the patch stands for what it removed.
+REMOVED_LINE_WARNINGS = {
+    "MM002/hugetlb-fork-drops-folio-get-6.12.patch": ("MM002", "removes folio_get(pte_folio)"),
+    "MM002/hugetlb-fork-alloc-failure-keeps-reference-6.1.patch": (
+        "MM002",
+        "removes put_page(ptepage)",
+    ),
+    "MM002/ptes-try-dup-maps-one-of-a-batch.patch": ("MM002", "maps 1 page(s)"),
+    "MM004/copy-huge-pmd-drops-anon-vma-check.patch": ("MM004", "vma_is_anonymous(dst_vma)"),
+    "MM004/copy-present-pte-drops-pageanon-test-6.1.patch": ("MM004", "PageAnon(page)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REMOVED_LINE_WARNINGS))
+def test_removed_line_findings_are_warnings(name: str) -> None:
+    code, words = REMOVED_LINE_WARNINGS[name]
+    report = review(FIXTURES / name)
+    hits = [f for f in report.findings if f.code == code and words in f.message]
+    assert hits, [f.message for f in report.findings]
+    assert all(f.severity is Severity.WARNING for f in hits)

@@ -27,6 +27,11 @@ Example
     ``if (folio_test_anon(folio)) { ... } else { folio_try_dup_anon_rmap_pte(...); }``
     is reported in the else branch.
 
+    In patch mode a removed anon test (``PageAnon()``, ``folio_test_anon()``,
+    ``vma_is_anonymous()``) of a fork-time copy function is a warning when the patch
+    keeps the function's dup calls and adds no anon test anywhere; a try call that
+    takes the place of a file dup of the same page, with no anon test added, too.
+
 Known false positives
     An anon guard written through a helper the rule does not know.
 
@@ -40,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reviewbot.analyze import flow
-from reviewbot.analyze.cmodel import Call
+from reviewbot.analyze.cmodel import Call, FileView, Fragment
 from reviewbot.engine.rule import Hit, PatchContext, Rule
 from reviewbot.findings import Confidence, Severity
 from reviewbot.kernel import VersionRange
@@ -58,7 +63,10 @@ from .dup_site import (
 from .rmap_api import (
     ANON_GUARDS,
     ANON_TESTS,
+    ANON_VMA_TESTS,
+    DUP_FUNCTIONS,
     FILE_BRANCH_CALLS,
+    FILE_DUPS,
     FORK_COPY_FUNCTIONS,
     LORE_OVERHAUL,
     LORE_SPLIT,
@@ -148,7 +156,7 @@ def _guard_removed_earlier(site: Site) -> Call | None:
 
 
 def _triggered(site: Site) -> bool:
-    if site.call.added:
+    if site.changed:
         return True
     # a changed line among the conditions that guard the call
     for fact in site.facts:
@@ -233,6 +241,22 @@ def check(ctx: PatchContext) -> Iterator[Hit]:
                 confidence=Confidence.MEDIUM,
             )
             continue
+        replaced = _replaces_file_dup(site)
+        if replaced is not None:
+            yield Hit(
+                message=(
+                    f"{dup}() replaces {replaced.callee}({', '.join(replaced.args)}) on the "
+                    f"same page, and this patch adds no anon test: this is the file-page "
+                    f"path, where the dup cannot fail. {WHY}"
+                ),
+                path=site.view.path,
+                line=site.line,
+                function=site.function,
+                suggestion=f"keep {replaced.callee}() here; call {dup}() in the anon branch",
+                severity=Severity.WARNING,
+                confidence=Confidence.MEDIUM,
+            )
+            continue
         if site.whole:
             yield Hit(
                 message=(
@@ -249,7 +273,7 @@ def check(ctx: PatchContext) -> Iterator[Hit]:
             )
             continue
         guard_changed = any(touched(site, f.cond) for f in site.facts)
-        if not site.call.added or (
+        if not site.changed or (
             not guard_changed and any(c.callee in TRY_FUNCTIONS for c in site.converted_from)
         ):
             continue
@@ -282,14 +306,32 @@ def _guards_removed_alone(
         for index, (_, pre) in enumerate(pairs):
             if pre is None:
                 continue
-            for gone in flow.all_calls(pre, set(ANON_GUARDS)):
+            for gone in flow.all_calls(pre, set(ANON_GUARDS) | set(ANON_VMA_TESTS)):
                 function = gone.function
                 if not gone.added or not gone.args or function not in FORK_COPY_FUNCTIONS:
                     continue
-                if (view.path, function) in with_sites:
-                    continue
+                if (view.path, function) in with_sites and gone.callee in ANON_GUARDS:
+                    continue  # the per-site check sees the call it guarded
                 obj = object_name(gone.args[0])
                 if any((function, o) in added_tests for o in weak_twins(obj)):
+                    continue
+                if _lone_guard_removal(pairs, gone, ctx.c_files):
+                    yield Hit(
+                        message=(
+                            f"this patch removes the {gone.callee}({', '.join(gone.args)}) "
+                            f"test from {function}() and adds no other anon test there, while "
+                            f"its try-dup call stays: that call now also runs for file pages. "
+                            f"{WHY}"
+                        ),
+                        path=view.path,
+                        line=deletion_point(view, index, gone.line),
+                        function=function,
+                        suggestion="keep the anon test in front of the try-dup call",
+                        severity=Severity.WARNING,
+                        confidence=Confidence.MEDIUM,
+                    )
+                    continue
+                if gone.callee not in ANON_GUARDS:
                     continue
                 yield Hit(
                     message=(
@@ -303,6 +345,49 @@ def _guards_removed_alone(
                     severity=Severity.INFO,
                     confidence=Confidence.LOW,
                 )
+
+
+def _replaces_file_dup(site: Site) -> Call | None:
+    """The added try call takes the place of a file dup of the same page that this hunk
+    removes, and the patch adds no anon test in the function: the call now sits where
+    the file page was handled."""
+    if not site.changed or any(touched(site, f.cond) for f in site.facts):
+        return None
+    removed = site.removed_in_hunk(set(FILE_DUPS) | {"hugetlb_add_file_rmap"})
+    if not removed:
+        return None
+    tests = set(ANON_TESTS) | set(ANON_VMA_TESTS)
+    frags = [p for p, _ in site.earlier] + [site.post] + list(site.later)
+    for frag in frags:
+        for call in flow.all_calls(frag, tests):
+            if call.added and call.function == site.function:
+                return None
+    return removed[0]
+
+
+def _lone_guard_removal(
+    pairs: list[tuple[Fragment, Fragment | None]], gone: Call, views: tuple[FileView, ...]
+) -> bool:
+    """In a fork-time copy function, the patch removes this anon test and nothing else
+    that could stand for it: no dup call is removed or added in the function (the
+    anon/file split is not being rewritten), and no anon test is added anywhere in the
+    patch (a caller may have taken the test over)."""
+    function = gone.function
+    tests = set(ANON_TESTS) | set(ANON_VMA_TESTS)
+    for post, pre in pairs:
+        if pre is not None and any(
+            c.added and c.function == function for c in flow.all_calls(pre, set(DUP_FUNCTIONS))
+        ):
+            return False
+        for c in flow.all_calls(post, set(DUP_FUNCTIONS)):
+            if c.added and c.function == function:
+                return False
+    for view in views:
+        for post, _ in hunk_pairs(view):
+            for c in flow.all_calls(post):
+                if c.added and (c.callee in tests or "anon" in c.callee):
+                    return False
+    return True
 
 
 RULE = Rule(

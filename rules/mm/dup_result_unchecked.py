@@ -124,13 +124,79 @@ def _read_later(site: Site, use: flow.ResultUse) -> bool | None:
             found_any = True
         return any(walk(c) for c in node.named_children if c.end_byte > start)
 
+    first = _first_use(site.scope, name, start)
+    if first is not None and _overwrites(first, use.consumer):
+        return False  # stored over, unconditionally, before anything reads it
     if walk(site.scope):
         return True
     return False if site.whole else None
 
 
+def _first_use(scope: flow.Node, name: str, start: int) -> flow.Node | None:
+    best: flow.Node | None = None
+
+    def walk(node: flow.Node) -> None:
+        nonlocal best
+        if best is not None and node.start_byte > best.start_byte:
+            return
+        if node.start_byte >= start and node.type == "identifier" and flow.text(node) == name:
+            best = node
+            return
+        for child in node.named_children:
+            if child.end_byte > start:
+                walk(child)
+
+    walk(scope)
+    return best
+
+
+def _overwrites(ident: flow.Node, store: flow.Node) -> bool:
+    """``ident`` is the left side of a plain ``name = value`` statement that always runs
+    after ``store`` (a later statement of the same block) and whose value does not
+    read the name."""
+    parent = ident.parent
+    if (
+        parent is None
+        or parent.type != "assignment_expression"
+        or flow.text(parent.child_by_field_name("operator")) != "="
+        or not flow.same(parent.child_by_field_name("left") or parent, ident)
+    ):
+        return False
+    value = parent.child_by_field_name("right")
+    if value is None or _find_name(value, flow.text(ident)):
+        return False
+    a, b = flow.statement_of(store), flow.statement_of(parent)
+    return (
+        a.parent is not None
+        and b.parent is not None
+        and flow.same(a.parent, b.parent)
+        and not flow.is_exit(b)
+    )
+
+
+def _find_name(node: flow.Node, name: str) -> bool:
+    if node.type == "identifier" and flow.text(node) == name:
+        return True
+    return any(_find_name(c, name) for c in node.named_children)
+
+
+def _tested_before(site: Site) -> bool:
+    """The hunk's pre-image tested the result of the same call on the same page (the
+    patch took the ``if`` away)."""
+    for call in site.pre_calls({site.func.name}):
+        if site.pre_on_objects(call) and flow.result_use(call.node).kind == "condition":
+            return True
+    return False
+
+
+def _lines_after(site: Site, node: flow.Node) -> int:
+    """How many real lines of the fragment follow ``node``."""
+    row = node.end_point.row
+    return sum(1 for n in site.post.lines[row + 1 :] if n is not None)
+
+
 def _triggered(site: Site) -> bool:
-    if site.call.added:
+    if site.changed:
         return True
     stmt = flow.statement_of(site.node)
     return site.post.complete and bool(site.post.line_of(stmt) in site.post.changed)
@@ -183,6 +249,20 @@ def check(ctx: PatchContext) -> Iterator[Hit]:
                     line=site.line,
                     function=site.function,
                     suggestion=f"test {use.target} and fall back when it is non-zero",
+                )
+            elif _tested_before(site) and _lines_after(site, use.consumer) >= 3:
+                yield Hit(
+                    message=(
+                        f"the result of {dup}() is no longer tested: this patch takes away "
+                        f"the if () around the call and stores it in {use.target}, which "
+                        f"nothing in the following lines reads. {WHY}"
+                    ),
+                    path=site.view.path,
+                    line=site.line,
+                    function=site.function,
+                    suggestion=f"test {use.target} right away and fall back when it is non-zero",
+                    severity=Severity.WARNING,
+                    confidence=Confidence.MEDIUM,
                 )
             else:
                 yield Hit(

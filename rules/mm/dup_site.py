@@ -133,6 +133,12 @@ class Site:
         return self.call.line
 
     @cached_property
+    def changed(self) -> bool:
+        """The patch adds or changes a line of the call (a call over several lines
+        counts when any of them is added, not only its first)."""
+        return self.call.added or touched(self, self.node)
+
+    @cached_property
     def scope(self) -> Node:
         return flow.function_scope(self.node)
 
@@ -198,6 +204,16 @@ class Site:
         """Reference takes on the same names added in later hunks of the same function."""
         out: list[Call] = []
         for frag in self.later:
+            for c in flow.all_calls(frag, set(REF_TAKE)):
+                if c.added and c.function == self.function and self.on_objects(c):
+                    out.append(c)
+        return out
+
+    def earlier_refs(self) -> list[Call]:
+        """Reference takes on the same names added in earlier hunks of the same function
+        (which run before the dup unless a branch separates them)."""
+        out: list[Call] = []
+        for frag, _ in self.earlier:
             for c in flow.all_calls(frag, set(REF_TAKE)):
                 if c.added and c.function == self.function and self.on_objects(c):
                     out.append(c)

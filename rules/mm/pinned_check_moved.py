@@ -115,15 +115,25 @@ def _cow_checks(
         if ctx.kernel not in ERA_MARKERS[call.callee]:
             continue  # removed-rmap-api reports the call itself
         whole = sees_whole_function(post, call.node)
-        if whole or removed_cow:
+        # A try-dup call follows on its path: this is the fork path of an anon page,
+        # where the check now decides (wrongly, for non-COW mappings) to copy.
+        before_try = any(
+            flow.can_reach(call.node, t.node) for t in flow.all_calls(post, set(TRY_FUNCTIONS))
+        )
+        if whole or removed_cow or before_try:
             why = (
                 "this patch removes the is_cow_mapping() test next to it"
                 if removed_cow and not whole
                 else "no is_cow_mapping() test is on its path"
             )
+            also = (
+                "; the try-dup call after it does the pinned check itself, so it can simply go"
+                if before_try
+                else ""
+            )
             yield Hit(
-                message=f"{call.callee}() is relied on to skip non-COW mappings, but {why}. "
-                f"{WHY_COW}",
+                message=f"{call.callee}() is relied on to skip non-COW mappings, but {why}"
+                f"{also}. {WHY_COW}",
                 path=view.path,
                 line=call.line,
                 function=call.function,
@@ -184,11 +194,15 @@ def check(ctx: PatchContext) -> Iterator[Hit]:
         for post, pre in hunk_pairs(view):
             repeated = list(_repeated(view, post))
             flagged = {h.line for h in repeated}
+            warned: set[int | None] = set()
             for hit in _cow_checks(ctx, view, post, pre):
                 if hit.line in flagged and hit.severity is Severity.INFO:
                     continue  # one info a line: the repetition says more
+                if hit.severity is not Severity.INFO:
+                    warned.add(hit.line)
                 yield hit
-            yield from repeated
+            # one finding a line: the warning says the call is redundant too
+            yield from (h for h in repeated if h.line not in warned)
 
 
 RULE = Rule(

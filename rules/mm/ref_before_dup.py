@@ -31,7 +31,10 @@ Example
 Known false positives
     A reference taken by a helper the rule does not know (it knows the get/put/ref
     functions of ``include/linux/mm.h``). When the reference is outside the hunk, patch
-    mode says so at info level ("needs the whole function") instead of guessing.
+    mode says so at info level ("needs the whole function") instead of guessing; it
+    warns from a removed line only when nothing else in the patch can stand for it (a
+    fork-time copy function loses a reference call, keeps its dup calls, and gains no
+    reference call at all), or when a dup's count changes while no reference call does.
 
 References
     https://lore.kernel.org/all/92caaf7b-92a6-8485-d53e-728c3aac30c3@redhat.com/
@@ -168,7 +171,7 @@ def _surely_unreferenced(site: Site) -> flow.Node | None:
 
 def _triggered(site: Site) -> bool:
     """The patch changes something this check looks at (report only what it introduces)."""
-    if site.call.added:
+    if site.changed:
         return True
     if site.post.complete:
         return function_touched(site)
@@ -204,6 +207,8 @@ def _order(site: Site) -> Iterator[Hit]:
             severity=Severity.WARNING,
         )
         return
+    if site.earlier_refs():
+        return  # taken higher up now, in an earlier hunk (a hoist)
     removed = site.removed_in_hunk(set(REF_TAKE))
     if removed:
         gone = removed[0]
@@ -252,7 +257,7 @@ def _order(site: Site) -> Iterator[Hit]:
                 confidence=Confidence.LOW,
             )
         return
-    if site.converted_from and site.func.nr_arg is not None and site.call.added:
+    if site.converted_from and site.func.nr_arg is not None and site.changed:
         nr = site.func.nr_arg
         before = {
             _norm(c.args[DUP_FUNCTIONS[c.callee].nr_arg or 0])
@@ -262,6 +267,22 @@ def _order(site: Site) -> Iterator[Hit]:
         }
         now = _norm(site.call.args[nr]) if nr < len(site.call.args) else ""
         if before and now not in before:
+            if _refs_untouched(site):
+                yield Hit(
+                    message=(
+                        f"{dup}() now maps {now} page(s) instead of "
+                        f"{', '.join(sorted(before))}, but this patch changes no reference "
+                        f"call in {site.function or 'this function'}: the references taken "
+                        f"for the dup no longer match what it maps. {WHY}"
+                    ),
+                    path=site.view.path,
+                    line=site.line,
+                    function=site.function,
+                    suggestion="take as many references as the dup maps (folio_ref_add(folio, nr))",
+                    severity=Severity.WARNING,
+                    confidence=Confidence.MEDIUM,
+                )
+                return
             yield Hit(
                 message=(
                     f"{dup}() now maps {now} page(s) instead of {', '.join(sorted(before))}; "
@@ -275,7 +296,7 @@ def _order(site: Site) -> Iterator[Hit]:
                 confidence=Confidence.MEDIUM,
             )
             return
-    if site.converted_from or not site.call.added:
+    if site.converted_from or not site.changed:
         return
     yield Hit(
         message=(
@@ -315,6 +336,33 @@ def _count_problems(site: Site) -> tuple[Call, str, str] | None:
     return ref, have, want
 
 
+def _refs_untouched(site: Site) -> bool:
+    """The patch adds and removes no reference call in the dup's function (so the count
+    the unchanged code takes is the one the dup used to map)."""
+    names = set(REF_TAKE) | set(REF_DROP)
+    for post, pre in hunk_pairs(site.view):
+        for frag in (post, pre):
+            if frag is None:
+                continue
+            for c in flow.all_calls(frag, names):
+                if c.added and c.function == site.function:
+                    return False
+    return True
+
+
+def _same_count(site: Site, want: str, have: str) -> bool:
+    """Two count expressions are the same, directly or through a visible assignment."""
+    if _norm(want) == _norm(have):
+        return True
+    for _, value in flow.assignments(site.scope, _norm(want)):
+        if _norm(flow.text(value)) == _norm(have):
+            return True
+    for _, value in flow.assignments(site.scope, _norm(have)):
+        if _norm(flow.text(value)) == _norm(want):
+            return True
+    return False
+
+
 def _counts(all_sites: list[Site]) -> Iterator[Hit]:
     by_ref: dict[tuple[str, int], list[tuple[Site, bool]]] = {}
     problems: dict[tuple[str, int], tuple[Call, str, str]] = {}
@@ -332,7 +380,7 @@ def _counts(all_sites: list[Site]) -> Iterator[Hit]:
             continue
         ref, have, _ = problems[key]
         bad = [s for s, wrong in entries if wrong]
-        if len(bad) == len(entries) and (ref.added or not any(s.call.added for s in bad)):
+        if len(bad) == len(entries) and (ref.added or not any(s.changed for s in bad)):
             dups = ", ".join(f"{s.func.name}()" for s in bad)
             want = _count_problems(bad[0])
             yield Hit(
@@ -394,7 +442,7 @@ def _failure_branch(site: Site) -> Iterator[Hit]:
         return
     body = branches.nonzero
     removed_drops = site.removed_in_hunk(set(REF_DROP))
-    changed = site.call.added or touched(site, body) or bool(removed_drops)
+    changed = site.changed or touched(site, body) or bool(removed_drops)
     if not changed and not (site.post.complete and function_touched(site)):
         return
     if site.refs_after or (not site.refs_before and site.later_refs()):
@@ -421,6 +469,29 @@ def _failure_branch(site: Site) -> Iterator[Hit]:
                         f"the failure branch of {dup}() drops {count_text(drop)} reference(s) "
                         f"with {drop.callee}() but {take.callee}() took "
                         f"{count_text(take)}. {WHY_LEAK}"
+                    ),
+                    path=site.view.path,
+                    line=drop.line,
+                    function=site.function,
+                    suggestion=f"drop what was taken: {drop_name}",
+                    severity=Severity.WARNING,
+                    confidence=Confidence.MEDIUM,
+                )
+    if take is None:
+        # The reference is outside the hunk, but the dup says how many it needs: the
+        # failure branch must drop that many (what the ``_ptes`` variants map, else one).
+        nr_arg = site.func.nr_arg
+        want = (
+            site.call.args[nr_arg] if nr_arg is not None and nr_arg < len(site.call.args) else "1"
+        )
+        for drop in drops:
+            have = count_text(drop)
+            if drop.added and not _same_count(site, want, have):
+                yield Hit(
+                    message=(
+                        f"the failure branch of {dup}() drops {have} reference(s) with "
+                        f"{drop.callee}(), but the dup was for {_norm(want)} page(s), and "
+                        f"that is what the caller took. {WHY_LEAK}"
                     ),
                     path=site.view.path,
                     line=drop.line,
@@ -473,7 +544,7 @@ def _failure_branch(site: Site) -> Iterator[Hit]:
             severity=Severity.WARNING,
         )
         return
-    if site.call.added and not whole_body and not site.converted_from:
+    if site.changed and not whole_body and not site.converted_from:
         yield Hit(
             message=(
                 f"the failure branch of {dup}() drops no reference in what the patch shows; "
@@ -529,6 +600,28 @@ def _removed_refs(ctx: PatchContext, seen: set[tuple[str, int]]) -> Iterator[Hit
                     continue
                 line = deletion_point(view, index, gone.line)
                 what = "reference" if gone.callee in REF_TAKE else "reference drop"
+                if _lone_removal(pairs, gone):
+                    effect = (
+                        "dup now runs without its reference"
+                        if gone.callee in REF_TAKE
+                        else "failure path now keeps the reference"
+                    )
+                    yield Hit(
+                        message=(
+                            f"this patch removes {gone.callee}({', '.join(gone.args)}) from "
+                            f"{function}() and takes or drops no reference anywhere else in "
+                            f"it, while the dup calls of {function}() stay: the "
+                            f"{effect}. "
+                            f"{WHY if gone.callee in REF_TAKE else WHY_LEAK}"
+                        ),
+                        path=view.path,
+                        line=line,
+                        function=function,
+                        suggestion=f"keep {gone.callee}({', '.join(gone.args)})",
+                        severity=Severity.WARNING,
+                        confidence=Confidence.MEDIUM,
+                    )
+                    continue
                 yield Hit(
                     message=(
                         f"this patch removes {gone.callee}({', '.join(gone.args)}) from "
@@ -542,6 +635,29 @@ def _removed_refs(ctx: PatchContext, seen: set[tuple[str, int]]) -> Iterator[Hit
                     severity=Severity.INFO,
                     confidence=Confidence.LOW,
                 )
+
+
+def _lone_removal(pairs: list[tuple[Fragment, Fragment | None]], gone: Call) -> bool:
+    """In a fork-time copy function, the patch removes this reference call and nothing
+    else that could stand for it: no dup call is removed (the site itself is not being
+    rewritten), and no reference call (nor any call that might take or drop one) is
+    added anywhere in the function."""
+    function = gone.function
+    if function not in FORK_COPY_FUNCTIONS:
+        return False
+    for post, pre in pairs:
+        if pre is not None and any(
+            c.added and c.function == function for c in flow.all_calls(pre, set(DUP_FUNCTIONS))
+        ):
+            return False
+        for c in flow.all_calls(post):
+            if (
+                c.added
+                and c.function == function
+                and (c.callee in REF_TAKE or c.callee in REF_DROP or _MAYBE_REF.search(c.callee))
+            ):
+                return False
+    return True
 
 
 def _moved_down(
