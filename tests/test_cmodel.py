@@ -118,3 +118,21 @@ def test_a_function_cut_by_the_hunk_is_not_whole() -> None:
         frag = fragment_from_lines("mm/x.c", "post", lines)
         (call,) = frag.calls()
         assert frag.sees_whole_function(call.node) is expected
+
+
+def test_an_else_whose_if_is_above_the_hunk_keeps_its_call() -> None:
+    from reviewbot.analyze.cmodel import fragment_from_lines
+    from reviewbot.parse.diff import Line
+
+    text = [
+        "\t\t\t\thugepage_add_anon_rmap(new, vma, pvmw.address,",
+        "\t\t\t\t\t\t       rmap_flags);",
+        "\t\t\telse",
+        "\t\t\t\tpage_dup_rmap(new, true);",
+        "\t\t\tset_huge_pte_at(vma->vm_mm, pvmw.address, pvmw.pte, pte);",
+    ]
+    lines = [Line(" ", t, n, n) for n, t in enumerate(text, 245)]
+    frag = fragment_from_lines("mm/migrate.c", "post", lines)
+    calls = {c.callee: c for c in frag.calls()}
+    assert calls["page_dup_rmap"].line == 248 and calls["page_dup_rmap"].args == ("new", "true")
+    assert frag.text(calls["page_dup_rmap"].node) == "page_dup_rmap(new, true)"

@@ -32,6 +32,30 @@ def language() -> tree_sitter.Language:
 
 
 @cache
+def _orphan_else_query() -> tree_sitter.Query:
+    # "x(...);\n else foo(a);" whose if is above the hunk parses as a declaration of
+    # a function foo with the type "else".
+    return tree_sitter.Query(language(), "(declaration type: (type_identifier) @type) @decl")
+
+
+def _orphan_elses(tree: tree_sitter.Tree) -> list[tuple[int, int]]:
+    cursor = tree_sitter.QueryCursor(_orphan_else_query())
+    return [
+        (node.start_byte, node.end_byte)
+        for node in cursor.captures(tree.root_node).get("type", [])
+        if node.text == b"else"
+    ]
+
+
+def _blank(text: bytes, spans: list[tuple[int, int]]) -> bytes:
+    """``text`` with the byte spans turned into spaces (offsets unchanged)."""
+    out = bytearray(text)
+    for start, end in spans:
+        out[start:end] = b" " * (end - start)
+    return bytes(out)
+
+
+@cache
 def _call_query() -> tree_sitter.Query:
     return tree_sitter.Query(
         language(),
@@ -108,7 +132,12 @@ class Fragment:
     _calls: list[Call] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
-        self.tree = parse(normalized(self.source) if self.normalize else self.source)
+        text = normalized(self.source) if self.normalize else self.source
+        self.tree = parse(text)
+        if not self.complete:
+            orphans = _orphan_elses(self.tree)
+            if orphans:
+                self.tree = parse(_blank(text, orphans))
 
     def text(self, node: tree_sitter.Node) -> str:
         """The node's real source text (node.text is the normalised text)."""

@@ -667,43 +667,6 @@ def is_parameter(scope: Node, name: str) -> bool:
     return params is not None and declares(params, name) is not None
 
 
-def orphan_else_calls(frag: Fragment, names: set[str] | frozenset[str] | None = None) -> list[Call]:
-    """Calls that a hunk fragment misparses: a hunk that starts inside an ``if`` whose
-    ``else foo(a, b);`` arm has no braces parses as a declaration of ``foo`` with type
-    ``else``. Returned as :class:`Call` objects like :meth:`Fragment.calls` gives."""
-    out: list[Call] = []
-
-    def walk(node: Node) -> None:
-        if node.type == "declaration" and text(node.child_by_field_name("type")) == "else":
-            decl = node.child_by_field_name("declarator")
-            if decl is not None and decl.type == "function_declarator":
-                ident = decl.child_by_field_name("declarator")
-                params = decl.child_by_field_name("parameters")
-                name = text(ident)
-                if ident is not None and params is not None and (names is None or name in names):
-                    args = tuple(text(p) for p in params.named_children if p.type != "comment")
-                    out.append(Call(name, args, decl, frag.line_of(ident), frag))
-        for child in node.named_children:
-            walk(child)
-
-    walk(frag.root)
-    return out
-
-
-_CALLS: dict[int, tuple[Fragment, list[Call]]] = {}
-
-
 def all_calls(frag: Fragment, names: set[str] | frozenset[str] | None = None) -> list[Call]:
-    """:meth:`Fragment.calls` plus :func:`orphan_else_calls`, in source order (computed
-    once per fragment: rules ask the same fragment many times)."""
-    hit = _CALLS.get(id(frag))
-    if hit is None or hit[0] is not frag:
-        calls = frag.calls() + orphan_else_calls(frag)
-        calls.sort(key=lambda c: c.node.start_byte)
-        if len(_CALLS) > 4096:
-            _CALLS.clear()
-        hit = (frag, calls)
-        _CALLS[id(frag)] = hit
-    if names is None:
-        return list(hit[1])
-    return [c for c in hit[1] if c.callee in names]
+    """The fragment's calls in source order (the C model finds them once per fragment)."""
+    return frag.calls(names)
