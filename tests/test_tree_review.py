@@ -144,13 +144,30 @@ def test_mm002_a_defect_already_in_a_touched_function_is_not_reported(
 def test_mm002_finds_a_reference_removed_above_the_hunk(repo: KernelRepo, scratch: Path) -> None:
     rules = load_rules()
     only = ReviewOptions(select=["MM002"])
+    # The removed folio_get() shows in the diff: patch mode already warns, at the removal.
     patch_mode = review_series(load_series("ref-removed"), only, rules)
-    assert [(f.code, str(f.severity)) for f in patch_mode.findings] == [("MM002", "info")]
+    assert [(f.code, str(f.severity)) for f in patch_mode.findings] == [("MM002", "warning")]
     report = review_in_tree(load_series("ref-removed"), only, rules, repo.path)
     assert [(f.code, f.line, str(f.severity)) for f in report.findings] == [
         ("MM002", 269, "error"),
         ("MM002", 279, "error"),
     ]
+
+
+def test_a_defect_only_the_whole_function_shows(repo: KernelRepo, scratch: Path) -> None:
+    """folio_get() moved below the dup calls: no hunk shows a dup call."""
+    rules = load_rules()
+    only = ReviewOptions(select=["MM002"])
+    patch_mode = review_series(load_series("ref-moved-below"), only, rules)
+    assert [(f.code, f.line, str(f.severity)) for f in patch_mode.findings] == [
+        ("MM002", 285, "info")
+    ]
+    assert "--tree" in patch_mode.findings[0].message
+    report = review_in_tree(load_series("ref-moved-below"), only, rules, repo.path)
+    assert [(f.code, f.line, str(f.severity)) for f in report.findings] == [
+        ("MM002", 285, "warning")
+    ]
+    assert report.findings[0].related[0].line == 269  # the dup that now runs first
 
 
 def test_a_patch_that_does_not_apply_names_the_patch_and_gits_reason(
