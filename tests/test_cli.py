@@ -184,3 +184,22 @@ def test_publish_is_a_dry_run_without_post(
 def test_publish_needs_its_settings(capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "review", str(DEMO), "--publish", "github")
     assert status == 2 and "github.repo" in err and err.count("\n") == 1
+
+
+def test_output_to_a_pipe_writes_through_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-o /dev/stdout or a FIFO: written to, never renamed over (that would replace it)."""
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    status, _, _ = run(capsys, "review", str(DEMO), "--format", "json", "-o", str(fifo))
+    reader.join(timeout=10)
+    assert status == 1 and json.loads(received[0])["schema"] == 1
+    assert fifo.is_fifo() and [p.name for p in tmp_path.iterdir()] == ["fifo"]
+    status, _, err = run(capsys, "review", str(DEMO), "-o", str(tmp_path))
+    assert status == 2 and "is a directory" in err

@@ -125,7 +125,17 @@ def exit_status(report: Report, fail_on: str) -> int:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Never leave a half-written output: write beside the target, then rename."""
+    """Never leave a half-written output: write beside the target, then rename.
+
+    A device or pipe (``-o /dev/null``, ``-o /dev/stdout``) is written directly: renaming
+    over it would replace the device with a file.
+    """
+    if path.exists() and not path.is_file():
+        if path.is_dir():
+            raise InputError(f"-o {path}: is a directory")
+        with path.open("w", encoding="utf-8") as out:
+            out.write(text)
+        return
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InputError(f"-o {path}: directory {directory} does not exist")
