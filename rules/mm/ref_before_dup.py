@@ -676,8 +676,8 @@ def _moved_down(
                 return Hit(
                     message=(
                         f"this patch moves {gone.callee}({', '.join(gone.args)}) further down "
-                        f"{gone.function}(): a dup call between its old place and line "
-                        f"{call.line} now runs before the reference is taken; "
+                        f"{gone.function}(): a dup call between its old and its new place "
+                        f"would now run before the reference is taken; "
                         f"{NEEDS_TREE}. {WHY}"
                     ),
                     path=post.path,
