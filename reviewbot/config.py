@@ -42,6 +42,7 @@ DEFAULTS: dict[str, tuple[Value, str]] = {
     "rules.ignore": ([], "rule codes, code prefixes or names never to run"),
     "rules.dirs": ([], "extra rule pack directories, as --rules DIR"),
     "output.color": ("auto", "auto (on a tty), always or never"),
+    "output.rule-doc-url": ("", "where rule docs are published, with {code}; empty: link lore"),
     # Publishers (--publish NAME; nothing is sent without --post). Tokens and passwords
     # come from the environment only: REVIEWBOT_PATCHWORK_TOKEN, REVIEWBOT_GITHUB_TOKEN,
     # REVIEWBOT_SMTP_PASSWORD.

@@ -203,3 +203,60 @@ def test_output_to_a_pipe_writes_through_it(
     assert fifo.is_fifo() and [p.name for p in tmp_path.iterdir()] == ["fifo"]
     status, _, err = run(capsys, "review", str(DEMO), "-o", str(tmp_path))
     assert status == 2 and "is a directory" in err
+
+
+def test_output_settings_are_checked_before_the_review(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fetch(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the source was read before the settings were checked")
+
+    monkeypatch.setattr("reviewbot.sources.load_series", no_fetch)
+    status, _, err = run(capsys, "review", "x@example.org", "-c", "review.format=bogus")
+    assert status == 2 and "-c review.format: review.format = 'bogus'" in err
+    status, _, err = run(capsys, "review", "x@example.org", "--post")
+    assert status == 2 and "--post and --dry-run go with --publish" in err
+
+
+def test_checkpatch_format_exits_0_with_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "review", str(DEMO), "--format", "checkpatch")
+    assert status == 0 and "ERROR:MM001" in out and err == ""
+    assert run(capsys, "review", str(DEMO), "--format", "checkpatch", "--fail-on", "error")[0] == 1
+
+
+def test_a_crashed_rule_never_passes_as_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "crashing.py").write_text(
+        "from reviewbot.engine import Rule\n"
+        "from reviewbot.findings import Confidence, Severity\n"
+        "def check(ctx):\n    raise RuntimeError('boom')\n"
+        "RULE = Rule(code='TST002', name='crashes', summary='crashes', severity=Severity.INFO,\n"
+        "            confidence=Confidence.LOW, check=check)\n"
+    )
+    status, _, err = run(capsys, "review", str(DEMO), "--rules", str(pack), "--select", "TST002")
+    assert status == 4 and "rule TST002 crashes crashed on patch 1: RuntimeError: boom" in err
+    assert run(capsys, "review", str(DEMO), "--rules", str(pack), "--fail-on", "never")[0] == 0
+
+
+def test_output_file_mode_follows_the_umask(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = os.umask(0o022)
+    try:
+        run(capsys, "review", str(DEMO), "--format", "json", "-o", str(tmp_path / "r.json"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_colour_only_when_asked_or_on_a_tty(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "\033[" in run(capsys, "review", str(DEMO), "--color", "always")[1]
+    assert "\033[" not in run(capsys, "review", str(DEMO))[1]  # auto, and stdout is no tty
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\033[" not in run(capsys, "review", str(DEMO))[1]

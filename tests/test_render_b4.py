@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import reports
 
-from reviewbot.report import RULE_DOC_URL, RenderOptions, renderer
+from reviewbot.report import RenderOptions, renderer
 
 OPTIONS = RenderOptions(rules=reports.rules())
 
@@ -28,13 +28,13 @@ def test_findings_give_one_entry_with_the_worst_status() -> None:
     assert entry["tool"] == "reviewbot"
     assert entry["status"] == "fail"
     assert entry["summary"] == "2 errors, 3 warnings, 1 note, 1 rule error"
-    assert entry["url"] == RULE_DOC_URL.format(code="MM002")  # the first of the worst
+    assert entry["url"] == reports.LORE  # the first of the worst
     details = json.loads(entry["details"])
     statuses = [d["status"] for d in details]
     # SR001, MM003, MM002, MM001, MM010, MM011, then the rule error
     assert statuses == ["warn", "warn", "fail", "fail", "pass", "warn", "warn"]
     assert details[1]["description"].startswith(f"mm/memory.c:{reports.LINE_RETURN}: MM003 ")
-    assert details[1]["url"] == RULE_DOC_URL.format(code="MM003")
+    assert details[1]["url"] == reports.LORE
     assert details[-1]["description"].startswith("rule error: rule MM009")
 
 
@@ -87,7 +87,7 @@ def test_b4_review_reads_our_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert entry["status"] == "fail"
     assert entry["summary"] == "2 errors, 1 warning"
     assert [d["status"] for d in json.loads(entry["details"])] == ["warn", "fail", "fail"]
-    assert entry["url"] == RULE_DOC_URL.format(code="MM002")
+    assert entry["url"] == reports.LORE
 
 
 def test_b4_review_has_nothing_to_show_when_clean(

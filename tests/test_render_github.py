@@ -9,7 +9,7 @@ from typing import Any
 import reports
 
 from reviewbot.findings import Finding, Report
-from reviewbot.report import RULE_DOC_URL, RenderOptions, renderer
+from reviewbot.report import RenderOptions, renderer
 from reviewbot.report import github as render_github
 
 OPTIONS = RenderOptions(rules=reports.rules())
@@ -53,7 +53,7 @@ def test_annotations_for_every_finding_with_a_file() -> None:
     assert mm002["annotation_level"] == "failure"
     assert mm002["title"] == "MM002 ref-before-dup"
     assert mm002["message"].startswith("get_page() now comes after")
-    assert RULE_DOC_URL.format(code="MM002") in mm002["raw_details"]
+    assert reports.LORE in mm002["raw_details"]
     assert "Suggestion: take the reference before the dup" in mm002["raw_details"]
     assert anns["MM003"]["annotation_level"] == "warning"
     assert anns["MM010"]["annotation_level"] == "notice"

@@ -20,7 +20,7 @@ import pytest
 from tree_repo import ROOT, SERIES, KernelRepo, load_series, make_repo
 
 from reviewbot.cli import main
-from reviewbot.cli.options import exit_status
+from reviewbot.cli.output import exit_status
 from reviewbot.engine.loader import RuleSet, load_rules
 from reviewbot.findings import Report, Severity
 from reviewbot.pipeline import ReviewOptions, review_series

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot import config as configuration
-from reviewbot.cli import options
+from reviewbot.cli import options, output
 from reviewbot.errors import UsageError
 from reviewbot.parse.mail import Mail
 from reviewbot.parse.patch import Series
@@ -132,6 +132,7 @@ def _select(args: argparse.Namespace, repo: git.Repository | None) -> Series | s
 def run(args: argparse.Namespace) -> int:
     repo = git.Repository.discover()
     config = load_config(args, repo)
+    output.settings(args, config)
     found = _select(args, repo)
     if isinstance(found, str):
         print(f"reviewbot: {found}", file=sys.stderr)
@@ -139,4 +140,4 @@ def run(args: argparse.Namespace) -> int:
     rules = options.ruleset(options.review_options(args, config))
     version = repo.kernel_version(found.base_commit) if repo is not None else None
     report = options.review(args, config, found, rules, str(version) if version else None)
-    return options.emit(args, config, report, rules)
+    return output.emit(args, config, report, rules)

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from reviewbot import sources
-from reviewbot.cli import options, publishing
+from reviewbot.cli import options, output, publishing
 
 
 def add_parser(sub: Any) -> None:
@@ -31,6 +31,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = options.load_config(args)
+    output.settings(args, config)  # a typo must not cost a fetch and a review
     opts = options.review_options(args, config)
     rules = options.ruleset(opts)
     series = sources.load_series(
@@ -40,4 +41,4 @@ def run(args: argparse.Namespace) -> int:
         timeout=config.number("lore.timeout"),
     )
     report = options.review(args, config, series, rules)
-    return options.emit(args, config, report, rules)
+    return output.emit(args, config, report, rules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from reviewbot.cli import options
+from reviewbot.cli import options, output
 from reviewbot.tree import scan
 
 
@@ -28,7 +28,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = options.load_config(args)
+    output.settings(args, config)
     opts = options.review_options(args, config)
     rules = options.ruleset(opts)
     report = scan(args.paths, opts, rules)
-    return options.emit(args, config, report, rules)
+    return output.emit(args, config, report, rules)

@@ -19,11 +19,12 @@ from typing import Any
 
 import requests
 
+from reviewbot import __version__
 from reviewbot.errors import PublishError
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "reviewbot (+https://reviewbot.readthedocs.io/)"
+USER_AGENT = f"reviewbot/{__version__}"
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,6 @@ FORMATS: dict[str, str] = {
     "github": "github",
 }
 
-# Where `reviewbot rules show` docs are published; renderers link findings here.
-RULE_DOC_URL = "https://reviewbot.readthedocs.io/en/latest/rules/{code}.html"
-
 
 @dataclass(frozen=True)
 class RenderOptions:
@@ -36,6 +33,18 @@ class RenderOptions:
     min_severity: Severity = Severity.INFO
     include_preview: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)  # format-specific settings
+    # Where an operator publishes the rule docs (`reviewbot rules show`), with {code};
+    # empty: a finding links to the lore discussion its rule cites instead.
+    rule_doc_url: str = ""
+
+
+def doc_url(options: RenderOptions, code: str) -> str | None:
+    """The page that explains rule ``code``: the configured rule docs, else its first
+    reference (the discussion that settled it), else None."""
+    if options.rule_doc_url:
+        return options.rule_doc_url.format(code=code)
+    rule = options.rules.get(code)
+    return rule.references[0] if rule is not None and rule.references else None
 
 
 Render = Callable[[Report, RenderOptions], str]

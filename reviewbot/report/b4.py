@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from reviewbot.findings import Finding, Report
-from reviewbot.report import RULE_DOC_URL, RenderOptions
+from reviewbot.report import RenderOptions, doc_url
 from reviewbot.report.levels import CLEAN, count_text, level, outcome, shown
 
 TOOL = "reviewbot"
@@ -32,15 +32,15 @@ def _where(finding: Finding) -> str:
     return f"{finding.path}:{finding.line}: " if finding.line is not None else f"{finding.path}: "
 
 
-def _detail(finding: Finding) -> dict[str, str]:
+def _detail(finding: Finding, options: RenderOptions) -> dict[str, str]:
     text = f"{_where(finding)}{finding.code} {finding.name}: {finding.message}"
     if finding.suggestion:
         text += f" ({finding.suggestion})"
-    return {
-        "status": level(finding.severity).b4,
-        "description": text,
-        "url": RULE_DOC_URL.format(code=finding.code),
-    }
+    out = {"status": level(finding.severity).b4, "description": text}
+    url = doc_url(options, finding.code)
+    if url:
+        out["url"] = url
+    return out
 
 
 def entries(report: Report, options: RenderOptions) -> list[dict[str, str]]:
@@ -49,12 +49,12 @@ def entries(report: Report, options: RenderOptions) -> list[dict[str, str]]:
         if options.extra.get("b4-pass") == "1":
             return [{"tool": TOOL, "status": CLEAN.b4, "summary": "no findings"}]
         return []
-    details: list[dict[str, Any]] = [_detail(f) for f in findings]
+    details: list[dict[str, Any]] = [_detail(f, options) for f in findings]
     details += [
         {"status": "warn", "description": f"rule error: {err.message}"} for err in report.errors
     ]
     top = max(findings, key=lambda f: f.severity, default=None)  # the first of the worst
-    url = options.extra.get("url") or (RULE_DOC_URL.format(code=top.code) if top else "")
+    url = options.extra.get("url") or (doc_url(options, top.code) if top else "") or ""
     return [
         {
             "tool": TOOL,

@@ -35,7 +35,7 @@ from reviewbot.errors import UsageError
 from reviewbot.findings import Confidence, Finding, Report, Severity, Status
 from reviewbot.parse.diff import FileDiff, Hunk
 from reviewbot.parse.patch import Patch
-from reviewbot.report import RULE_DOC_URL, RenderOptions
+from reviewbot.report import RenderOptions, doc_url
 from reviewbot.report.levels import shown
 
 DEFAULT_FROM = "reviewbot <reviewbot@localhost>"
@@ -223,10 +223,12 @@ def _prose(finding: Finding) -> list[str]:
 
 
 def _links(finding: Finding, options: RenderOptions) -> list[str]:
-    out = [f"[{finding.code} {finding.name}: {RULE_DOC_URL.format(code=finding.code)}]"]
     rule = options.rules.get(finding.code)
-    for ref in rule.references if rule else ():
-        out.append(f"[discussion: {ref}]")
+    refs = list(rule.references) if rule else []
+    url = doc_url(options, finding.code)
+    named = f"{finding.code} {finding.name}"
+    out = [f"[{named}: {url}]" if url and url not in refs else f"[{named}]"]
+    out += [f"[discussion: {ref}]" for ref in refs]
     return out
 
 

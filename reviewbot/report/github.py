@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reviewbot.findings import Finding, Report
-from reviewbot.report import RULE_DOC_URL, RenderOptions
+from reviewbot.report import RenderOptions, doc_url
 from reviewbot.report.levels import count_text, level, outcome, shown
 
 BATCH = 50  # annotations per request, GitHub's limit
@@ -41,7 +41,7 @@ def _clip_bytes(text: str, limit: int) -> str:
     return data[: limit - 4].decode("utf-8", "ignore") + "…"
 
 
-def _raw_details(finding: Finding) -> str:
+def _raw_details(finding: Finding, options: RenderOptions) -> str:
     parts: list[str] = []
     if finding.suggestion:
         parts.append(f"Suggestion: {finding.suggestion}")
@@ -51,11 +51,13 @@ def _raw_details(finding: Finding) -> str:
         parts.append(f"Related{patch}: {where + ': ' if where else ''}{rel.message}")
     if finding.patch is not None:
         parts.append(f"Patch {finding.patch}: {finding.msgid or ''}".rstrip(": "))
-    parts.append(f"Rule documentation: {RULE_DOC_URL.format(code=finding.code)}")
+    url = doc_url(options, finding.code)
+    if url:
+        parts.append(f"Rule documentation: {url}")
     return "\n".join(parts)
 
 
-def annotation(finding: Finding) -> Json | None:
+def annotation(finding: Finding, options: RenderOptions) -> Json | None:
     """The annotation of one finding; None when it has no file to sit on."""
     if finding.path is None:
         return None
@@ -67,12 +69,12 @@ def annotation(finding: Finding) -> Json | None:
         "annotation_level": level(finding.severity).github,
         "title": _clip(f"{finding.code} {finding.name}", TITLE_MAX),
         "message": _clip_bytes(finding.message, DETAILS_MAX),
-        "raw_details": _clip_bytes(_raw_details(finding), DETAILS_MAX),
+        "raw_details": _clip_bytes(_raw_details(finding, options), DETAILS_MAX),
     }
 
 
 def annotation_list(report: Report, options: RenderOptions) -> list[Json]:
-    return [a for f in shown(report, options) if (a := annotation(f)) is not None]
+    return [a for f in shown(report, options) if (a := annotation(f, options)) is not None]
 
 
 def batches(items: Sequence[Json], size: int = BATCH) -> Iterator[list[Json]]:
@@ -105,7 +107,7 @@ def output(report: Report, options: RenderOptions) -> Json:
         text.append("### Series-wide findings\n")
         text += [
             f"- **{level(f.severity).github}** {f.code} {f.name}: {f.message}"
-            f" ([doc]({RULE_DOC_URL.format(code=f.code)}))"
+            + (f" ([doc]({doc_url(options, f.code)}))" if doc_url(options, f.code) else "")
             for f in wide
         ]
     if report.errors:

@@ -16,11 +16,10 @@ from typing import Any
 from reviewbot import __version__
 from reviewbot.engine.rule import Rule
 from reviewbot.findings import Finding, Related, Report, Severity
-from reviewbot.report import RULE_DOC_URL, RenderOptions
+from reviewbot.report import RenderOptions, doc_url
 from reviewbot.report.levels import level, shown
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://reviewbot.readthedocs.io/"
 FINGERPRINT_KEY = "reviewbot/v1"  # bump the suffix if the fingerprint recipe ever changes
 SRCROOT = "%SRCROOT%"  # paths are relative to the tree the series applies to
 
@@ -31,9 +30,14 @@ def _text(text: str) -> Json:
     return {"text": text}
 
 
-def _descriptor(code: str, rule: Rule | None, finding: Finding | None) -> Json:
+def _descriptor(
+    code: str, rule: Rule | None, finding: Finding | None, options: RenderOptions
+) -> Json:
     """The reportingDescriptor of one rule; from a finding alone when its rule is unknown."""
-    out: Json = {"id": code, "helpUri": RULE_DOC_URL.format(code=code)}
+    out: Json = {"id": code}
+    url = doc_url(options, code)
+    if url:
+        out["helpUri"] = url
     if rule is not None:
         out["name"] = rule.name
         out["shortDescription"] = _text(rule.summary)
@@ -120,7 +124,7 @@ def document(report: Report, options: RenderOptions) -> Json:
     findings = shown(report, options)
     codes = sorted(set(options.rules) | {f.code for f in findings})
     first = {f.code: f for f in reversed(findings)}
-    descriptors = [_descriptor(c, options.rules.get(c), first.get(c)) for c in codes]
+    descriptors = [_descriptor(c, options.rules.get(c), first.get(c), options) for c in codes]
     index = {c: n for n, c in enumerate(codes)}
     notifications = [
         {
@@ -138,7 +142,11 @@ def document(report: Report, options: RenderOptions) -> Json:
                 "name": "reviewbot",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": options.extra.get("information-uri", INFORMATION_URI),
+                **(
+                    {"informationUri": options.extra["information-uri"]}
+                    if options.extra.get("information-uri")
+                    else {}
+                ),
                 "rules": descriptors,
             }
         },
