@@ -32,18 +32,6 @@ def pre_image_calls(series: Series) -> Iterable[str]:
                     yield call.callee
 
 
-def added_calls(series: Series) -> Iterable[str]:
-    """Names called in added lines: what the author believes the target has."""
-    for patch in series.patches:
-        for diff in patch.files:
-            if not is_c_file(diff.path) or diff.binary or diff.status == "removed":
-                continue
-            for frag in file_view(diff).post:
-                for call in frag.calls():
-                    if call.added:
-                        yield call.callee
-
-
 def _newest_with(
     names: Iterable[str], markers: Mapping[str, VersionRange]
 ) -> tuple[list[str], KernelVersion | None]:
@@ -55,17 +43,15 @@ def _newest_with(
 def infer(series: Series, markers: Mapping[str, VersionRange]) -> Target:
     """The newest known version that has every era marker the pre-image calls.
 
-    When the removed and context lines call no marker, the added lines decide: with no
-    sign of the tree, trusting the author's era beats flagging every call as missing.
+    Added lines say what the author believes, not what the tree has: with no marker in
+    removed or context lines the target is the newest known ("default"), and rules that
+    depend on the era say so rather than guess.
     """
     seen, version = _newest_with(pre_image_calls(series), markers)
     if version is not None:
         return Target(version, "patch (" + ", ".join(seen) + ")")
     if seen:
         return Target(NEWEST_KNOWN, "default (the patch mixes eras: " + ", ".join(seen) + ")")
-    added, version = _newest_with(added_calls(series), markers)
-    if version is not None:
-        return Target(version, "patch, added lines (" + ", ".join(added) + ")")
     return Target(NEWEST_KNOWN, "default")
 
 
