@@ -103,3 +103,12 @@ def test_scan_has_no_tree_option(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(["scan", str(TREE), "--tree", str(TREE)])
     assert stopped.value.code == 2
+
+
+def test_a_directory_without_c_files_is_an_error(tmp_path: Path) -> None:
+    from reviewbot.errors import InputError
+    from reviewbot.tree.scan import collect
+
+    (tmp_path / "README").write_text("no C here\n")
+    with pytest.raises(InputError, match=r"no \.c or \.h files"):
+        collect([str(tmp_path)], None)

@@ -68,6 +68,8 @@ def collect(paths: Sequence[str], root: Path | None) -> list[ScanFile]:
             found = [path]
         else:
             raise InputError(f"scan {name}: no such file or directory")
+        if not found:
+            raise InputError(f"scan {name}: no .c or .h files in this directory")
         for file in found:
             shown = _shown(file, root)
             out.setdefault(shown, ScanFile(file, shown))
