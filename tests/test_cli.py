@@ -260,3 +260,16 @@ def test_colour_only_when_asked_or_on_a_tty(
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\033[" not in run(capsys, "review", str(DEMO))[1]
+
+
+def test_config_lists_every_key_as_toml(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    from reviewbot.config import DEFAULTS
+
+    status, out, _ = run(capsys, "config", "-c", "review.fail-on=error")
+    assert status == 0
+    parsed = tomllib.loads(out)  # the listing can be pasted into config.toml
+    flat = {f"{t}.{k}": v for t, keys in parsed.items() for k, v in keys.items()}
+    assert set(flat) == set(DEFAULTS)
+    assert flat["review.fail-on"] == "error" and "(-c review.fail-on)" in out

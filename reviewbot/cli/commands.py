@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "scan": "reviewbot.cli.scan",
     "install-hook": "reviewbot.cli.hook",
     "rules": "reviewbot.cli.rules_cmd",
+    "config": "reviewbot.cli.config_cmd",
     "serve": "reviewbot.cli.serve",
     "worker": "reviewbot.cli.serve",
 }
