@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import total_ordering
-from pathlib import Path
 
 from reviewbot.errors import UsageError
 
@@ -77,42 +76,17 @@ class VersionRange:
 
 
 # A tree says which kernel it is in its top-level Makefile: VERSION = 6, PATCHLEVEL = 12
-# in the first lines (the Makefiles of subdirectories never set both, which is how the
-# root of a tree is recognised from any path inside it).
+# in the first lines (the Makefiles of subdirectories never set both).
 _MAKEFILE_VERSION = re.compile(rb"^VERSION\s*=\s*(\d+)\s*$", re.M)
 _PATCHLEVEL = re.compile(rb"^PATCHLEVEL\s*=\s*(\d+)\s*$", re.M)
 # The variables sit in the first lines; reading a little is enough and stays fast.
-_HEAD_BYTES = 4096
+MAKEFILE_HEAD_BYTES = 4096
 
 
 def version_in(makefile: bytes) -> KernelVersion | None:
     """VERSION.PATCHLEVEL of a top-level kernel Makefile's text, None when it has neither."""
-    head = makefile[:_HEAD_BYTES]
+    head = makefile[:MAKEFILE_HEAD_BYTES]
     version, patchlevel = _MAKEFILE_VERSION.search(head), _PATCHLEVEL.search(head)
     if version is None or patchlevel is None:
         return None
     return KernelVersion(int(version.group(1)), int(patchlevel.group(1)))
-
-
-def _read_head(path: Path) -> bytes | None:
-    try:
-        with path.open("rb") as stream:
-            return stream.read(_HEAD_BYTES)
-    except OSError:
-        return None
-
-
-def kernel_root(path: Path) -> Path | None:
-    """The top of the kernel tree holding ``path`` (a file or directory), None outside one."""
-    start = path.resolve()
-    for directory in (start, *start.parents) if start.is_dir() else start.parents:
-        head = _read_head(directory / "Makefile")
-        if head is not None and version_in(head) is not None:
-            return directory
-    return None
-
-
-def tree_version(root: Path) -> KernelVersion | None:
-    """The version of the kernel tree at ``root``, None when it has no versioned Makefile."""
-    head = _read_head(root / "Makefile")
-    return version_in(head) if head is not None else None

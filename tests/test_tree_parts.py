@@ -12,10 +12,11 @@ from tree_repo import TREE, KernelRepo, load_series, make_repo
 
 from reviewbot.analyze.cmodel import Fragment, file_fragment
 from reviewbot.errors import InputError
-from reviewbot.kernel import KernelVersion, kernel_root, tree_version, version_in
+from reviewbot.kernel import KernelVersion, version_in
 from reviewbot.parse.diff import parse_diff
 from reviewbot.tree.differential import file_states, function_spans
 from reviewbot.tree.mbox import FROM_LINE, diff_text, patch_mbox, rebuilt_email
+from reviewbot.tree.scan import kernel_root, tree_version
 from reviewbot.tree.wholefile import whole_file
 from reviewbot.tree.worktree import Worktree, git_reason, repository_of
 

@@ -25,7 +25,7 @@ from reviewbot.engine.rule import Rule
 from reviewbot.engine.target import Target
 from reviewbot.errors import InputError
 from reviewbot.findings import Finding, Report, RuleError
-from reviewbot.kernel import NEWEST_KNOWN, KernelVersion, kernel_root, tree_version
+from reviewbot.kernel import MAKEFILE_HEAD_BYTES, NEWEST_KNOWN, KernelVersion, version_in
 from reviewbot.parse.diff import FileDiff
 from reviewbot.parse.patch import Patch, Series, Subject
 from reviewbot.pipeline import ReviewOptions
@@ -36,6 +36,31 @@ from reviewbot.tree.wholefile import WholeFile, whole_file
 class ScanFile:
     path: Path  # on disk
     shown: str  # in findings: relative to the kernel root, else as given
+
+
+def _read_head(path: Path) -> bytes | None:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(MAKEFILE_HEAD_BYTES)
+    except OSError:
+        return None
+
+
+def kernel_root(path: Path) -> Path | None:
+    """The top of the kernel tree holding ``path`` (a file or directory), None outside one:
+    the nearest directory whose Makefile sets both VERSION and PATCHLEVEL."""
+    start = path.resolve()
+    for directory in (start, *start.parents) if start.is_dir() else start.parents:
+        head = _read_head(directory / "Makefile")
+        if head is not None and version_in(head) is not None:
+            return directory
+    return None
+
+
+def tree_version(root: Path) -> KernelVersion | None:
+    """The version of the kernel tree at ``root``, None when it has no versioned Makefile."""
+    head = _read_head(root / "Makefile")
+    return version_in(head) if head is not None else None
 
 
 def _walk(directory: Path) -> Iterator[Path]:
