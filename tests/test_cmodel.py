@@ -70,11 +70,15 @@ def test_section_function() -> None:
 
 
 def test_brace_balance_ignores_comments_strings_and_chars() -> None:
-    from reviewbot.analyze.cmodel import _brace_balance
+    from reviewbot.analyze.cmodel import _unmatched
 
-    assert _brace_balance(["}", 'x = "{"; /* { */ {', "a; } }", "// {", "c = '{';", "{"]) == (2, 1)
-    assert _brace_balance(["/* see http://x/{ */ {", "}}"]) == (1, 0)
-    assert _brace_balance(["/* don't { */ f();"]) == (0, 0)
+    def balance(lines: list[str]) -> tuple[int, int]:
+        closers, still_open = _unmatched("\n".join(lines))
+        return len(closers), still_open
+
+    assert balance(["}", 'x = "{"; /* { */ {', "a; } }", "// {", "c = '{';", "{"]) == (2, 1)
+    assert balance(["/* see http://x/{ */ {", "}}"]) == (1, 0)
+    assert balance(["/* don't { */ f();"]) == (0, 0)
 
 
 def test_hunk_starting_at_an_else_keeps_the_function_from_the_header() -> None:

@@ -228,17 +228,11 @@ def function_definition_name(fn: tree_sitter.Node) -> str | None:
 _TOKENS = re.compile(r"""/\*|\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[{}]""")
 
 
-def _brace_balance(lines: list[str]) -> tuple[int, int]:
-    """(opening braces needed before, closing braces needed after) to balance the text.
+def _unmatched(text: str) -> tuple[list[int], int]:
+    """Offsets of the closing braces that close nothing, and how many openers stay open.
 
     Braces inside strings, character constants and comments are not counted.
     """
-    unmatched, after = _unmatched("\n".join(lines))
-    return len(unmatched), after
-
-
-def _unmatched(text: str) -> tuple[list[int], int]:
-    """Offsets of the closing braces that close nothing, and how many openers stay open."""
     depth = 0
     closers: list[int] = []
     in_comment = False

@@ -27,9 +27,8 @@ def pre_image_calls(series: Series) -> Iterable[str]:
         for diff in patch.files:
             if not is_c_file(diff.path) or diff.binary or diff.status == "added":
                 continue
-            for frag in file_view(diff).pre:
-                for call in frag.calls():
-                    yield call.callee
+            for call in file_view(diff).removed_calls():
+                yield call.callee
 
 
 def _newest_with(
