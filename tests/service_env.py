@@ -79,7 +79,7 @@ def base_values(state: Path, **extra: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "serve.state-dir": str(state),
         "serve.log-format": "json",
-        "queue.lease": 3,
+        "queue.lease": 30,  # long: only the tests about expiry set a short one
         "queue.retries": 2,
         "queue.retry-delay": 1,
         "queue.retry-backoff": 2,
