@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,7 @@ DEFAULTS: dict[str, tuple[Value, str]] = {
     "output.color": ("auto", "auto (on a tty), always or never"),
     "output.rule-doc-url": ("", "where rule docs are published, with {code}; empty: link lore"),
     # Publishers (--publish NAME; nothing is sent without --post). Tokens and passwords
-    # come from the environment only: REVIEWBOT_PATCHWORK_TOKEN, REVIEWBOT_GITHUB_TOKEN,
-    # REVIEWBOT_SMTP_PASSWORD.
+    # come from the environment only: see SECRET_ENV.
     "publish.record": ("", "file recording what was posted; empty: the user data folder"),
     "patchwork.url": ("", "patchwork instance, e.g. https://patchwork.kernel.org"),
     "patchwork.project": ("", "project linkname, narrows the message-id look-up"),
@@ -67,8 +66,17 @@ DEFAULTS: dict[str, tuple[Value, str]] = {
     "smtp.user": ("", "SMTP user; empty: git's sendemail.smtpUser"),
 }
 
-# Environment variables that set keys (secrets are not keys: see the publishers).
+# Environment variables that set keys (secrets are not keys: see SECRET_ENV).
 ENVIRONMENT: dict[str, str] = {"REVIEWBOT_LORE_URL": "lore.url"}
+
+# The secrets, each read from its environment variable only, where it is used: the one
+# place their names are written (publishers, the service and its logs' redaction use it).
+SECRET_ENV: dict[str, str] = {
+    "github-secret": "REVIEWBOT_GITHUB_SECRET",  # the GitHub webhook's shared secret (serve)
+    "github-token": "REVIEWBOT_GITHUB_TOKEN",  # posting check runs
+    "patchwork-token": "REVIEWBOT_PATCHWORK_TOKEN",  # posting patchwork checks
+    "smtp-password": "REVIEWBOT_SMTP_PASSWORD",  # sending email
+}
 
 USER_FILE = (
     Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "reviewbot" / "config.toml"
@@ -102,46 +110,53 @@ class Config:
     def set(self, key: str, raw: Any, origin: str) -> None:
         if key not in DEFAULTS:
             raise ConfigError(f"{origin}: unknown configuration key {key!r}")
-        self.values[key] = _coerce(key, raw, origin)
+        self.values[key] = coerce(key, raw, origin)
         self.origins[key] = origin
 
 
-def _coerce(key: str, raw: Any, origin: str) -> Value:
-    default = DEFAULTS[key][0]
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def coerce(
+    key: str, raw: Any, origin: str, defaults: Mapping[str, tuple[Value, str]] = DEFAULTS
+) -> Value:
+    """``raw`` (from TOML, git config or ``-c``) as the type of ``key``'s default in
+    ``defaults``; a ConfigError naming the key, the value and ``origin`` otherwise."""
+    default = defaults[key][0]
+    want = type(default).__name__
     if isinstance(default, bool):
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.lower() in (
-            "1",
-            "true",
-            "yes",
-            "on",
-            "0",
-            "false",
-            "no",
-            "off",
-        ):
-            return raw.lower() in ("1", "true", "yes", "on")
+        if isinstance(raw, str) and raw.lower() in (*_TRUE, *_FALSE):
+            return raw.lower() in _TRUE
     elif isinstance(default, int):
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        digits = raw.strip().removeprefix("-") if isinstance(raw, str) else ""
+        # isdigit() alone takes "²" and other Unicode digits that int() refuses
+        if digits.isascii() and digits.isdigit():
             return int(raw)
     elif isinstance(default, list):
         if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
             return list(raw)
         if isinstance(raw, str):
             return [x.strip() for x in raw.split(",") if x.strip()]
+        want = "list of strings"
     elif isinstance(raw, str):
         return raw
-    raise ConfigError(f"{origin}: {key} = {raw!r}: expected {type(default).__name__}")
+    raise ConfigError(f"{origin}: {key} = {raw!r}: expected {want}")
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+def flatten(
+    table: Mapping[str, Any], prefix: str = "", keys: Container[str] = DEFAULTS
+) -> Iterable[tuple[str, Any]]:
+    """``(dotted key, value)`` of a TOML table; a table at a name in ``keys`` is a value
+    (that coerce refuses, naming the key), not more keys."""
     for name, value in table.items():
         key = f"{prefix}{name}"
-        if isinstance(value, dict) and not any(k == key for k in DEFAULTS):
-            yield from _flatten(value, key + ".")
+        if isinstance(value, dict) and key not in keys:
+            yield from flatten(value, key + ".", keys)
         else:
             yield key, value
 
@@ -161,7 +176,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 def read_file(config: Config, path: Path, only: tuple[str, ...] | None = None) -> None:
     """Read a TOML file; with ``only``, keys outside it (names, or prefixes ending in ``.``)
     are refused."""
-    for key, value in _flatten(read_toml(path)):
+    for key, value in flatten(read_toml(path)):
         if only is not None and key in DEFAULTS and not _listed(key, only):
             raise ConfigError(
                 f"{path}: {key} cannot be set in a repository file, which comes with a clone: "
@@ -191,7 +206,7 @@ def read_git_config(config: Config, entries: Iterable[tuple[str, str, str]]) -> 
         where = f"{origin} (git config {name})"
         default = DEFAULTS.get(key, (None, ""))[0]
         if isinstance(default, list):  # multi-valued in git: every value counts
-            values = _coerce(key, value, where)
+            values = coerce(key, value, where)
             assert isinstance(values, list)
             lists.setdefault(key, []).extend(values)
             config.set(key, lists[key], where)

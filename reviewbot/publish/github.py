@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from reviewbot.config import SECRET_ENV
 from reviewbot.errors import ConfigError, PublishError
 from reviewbot.findings import Report
 from reviewbot.publish import Delivery
@@ -34,7 +35,7 @@ class GitHubConfig:
     api_url: str = "https://api.github.com"  # GitHub Enterprise: https://HOST/api/v3
     name: str = "reviewbot"  # the check run's name
     details_url: str | None = None
-    token_env: str = "REVIEWBOT_GITHUB_TOKEN"
+    token_env: str = SECRET_ENV["github-token"]
     api_version: str = "2022-11-28"
 
     def __post_init__(self) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reviewbot.config import SECRET_ENV
 from reviewbot.errors import ConfigError, PublishError
 from reviewbot.findings import Finding, Report, RuleError
 from reviewbot.parse.patch import Patch, Series
@@ -44,7 +45,7 @@ class PatchworkConfig:
     context: str = "reviewbot"
     # Link to the full report; may use {msgid}, {index} and {patch_id}.
     target_url: str | None = None
-    token_env: str = "REVIEWBOT_PATCHWORK_TOKEN"
+    token_env: str = SECRET_ENV["patchwork-token"]
     pending: bool = True  # post "pending" before the result
 
     def __post_init__(self) -> None:

@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
+from reviewbot.config import SECRET_ENV
 from reviewbot.errors import ConfigError, PublishError, UsageError
 from reviewbot.findings import Finding, Report
 from reviewbot.publish import Delivery
@@ -37,7 +38,7 @@ class SmtpConfig:
     encryption: Encryption = "starttls"
     user: str | None = None
     sender: str | None = None  # our From address; sending needs it
-    password_env: str = "REVIEWBOT_SMTP_PASSWORD"
+    password_env: str = SECRET_ENV["smtp-password"]
     timeout: float = 30.0
     cafile: str | None = None  # a CA bundle for a server with a private CA (else the system's)
 

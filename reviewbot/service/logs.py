@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from reviewbot.service.settings import SECRET_ENVS
+from reviewbot.config import SECRET_ENV
 
 REDACTED = "[redacted]"
 
@@ -79,7 +79,7 @@ class LogfmtFormatter(_Formatter):
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
     """The values of the secret variables, and of any REVIEWBOT_* variable that looks like one."""
     environ = os.environ if env is None else env
-    names = set(SECRET_ENVS)
+    names = set(SECRET_ENV.values())
     names.update(
         n
         for n in environ
