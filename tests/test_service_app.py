@@ -199,7 +199,7 @@ def test_oversized_body_without_content_length_is_refused(
 
 def test_health_metrics_reviews_and_openapi(service: tuple[Runtime, AppServer]) -> None:
     _, app = service
-    post(app.url, json.dumps(payload("pull_request-opened")).encode(), "pull_request")
+    queued = post(app.url, json.dumps(payload("pull_request-opened")).encode(), "pull_request")
     assert requests.get(f"{app.url}/healthz", timeout=5).json() == {
         "status": "ok",
         "queue": "sqlite",
@@ -218,6 +218,12 @@ def test_health_metrics_reviews_and_openapi(service: tuple[Runtime, AppServer]) 
     assert [j["state"] for j in listing["pending"]] == ["queued"]
     missing = requests.get(f"{app.url}/reviews/12345", timeout=5)
     assert missing.status_code == 404 and "error" in missing.json()
+    job = queued.json()["job"]
+    waiting = requests.get(f"{app.url}/reviews/{urllib.parse.quote(job, safe='')}", timeout=5)
+    assert waiting.status_code == 404
+    assert waiting.json() == {"error": f"no review of job {job} yet: it is queued"}
+    unknown = requests.get(f"{app.url}/reviews/github%3Ao%2Fr%231%40abc", timeout=5)
+    assert unknown.json() == {"error": "no review github:o/r#1@abc"}
     assert requests.get(f"{app.url}/reviews?limit=0", timeout=5).status_code == 400
     assert requests.get(f"{app.url}/nowhere", timeout=5).json() == {"error": "Not Found"}
     spec = requests.get(f"{app.url}/openapi.json", timeout=5).json()
@@ -253,6 +259,8 @@ def test_a_pull_request_is_reviewed_and_its_check_run_posted(
                 listing = requests.get(f"{app.url}/reviews", params={"job": job}, timeout=5).json()
                 review_id = listing["job"]["review"]
                 review = requests.get(f"{app.url}/reviews/{review_id}", timeout=5).json()
+                path = urllib.parse.urlsplit(gh.created[0]["details_url"]).path
+                linked = requests.get(f"{app.url}{path}", timeout=5).json()
         finally:
             worker.stop()
             runtime.close()
@@ -269,7 +277,9 @@ def test_a_pull_request_is_reviewed_and_its_check_run_posted(
     run = gh.created[0]
     assert run["head_sha"] == PULL_HEAD and run["name"] == "reviewbot"
     assert run["conclusion"] in ("failure", "neutral", "success", "action_required")
-    assert run["details_url"].startswith("https://bot.example/reviews?job=github")
+    # the check links to the review through its job (its number is not known when posting)
+    assert run["details_url"] == "https://bot.example/reviews/" + urllib.parse.quote(job, safe="")
+    assert linked["id"] == review_id
     assert [a["path"] for a in run["output"]["annotations"]] == ["mm/huge_memory.c"]
     assert gh.create_headers[0]["Authorization"] == f"Bearer {TOKEN}"
 

@@ -8,6 +8,9 @@ nothing is looked at further; then the event: ``ping`` is answered, ``pull_reque
 answers ``duplicate``), anything else is 202 with the reason. A body that is not a JSON
 object is 400. Both of GitHub's content types are taken (``application/json`` and the
 form with a ``payload`` field); the signature covers the raw body either way.
+
+``GET /reviews/{id}`` takes a review's number or its job's id (percent-encoded): a posted
+check links to the job, whose review has no number yet when the check is posted.
 """
 
 from __future__ import annotations
@@ -268,15 +271,30 @@ def create_app(runtime: Runtime) -> Starlette:
         except ValueError as exc:
             return _error(400, str(exc))
 
+    def find_review(key: str) -> dict[str, Any] | str:
+        """The review numbered ``key``, or the review of the job ``key``; else why not."""
+        store = runtime.store
+        if store is None:
+            return "this process has no store"
+        if _digits(key):
+            number = int(key)
+            found = store.review(number) if 1 <= number < 2**63 else None
+            return found if found is not None else f"no review {key}"
+        number_of_job = store.review_for_job(key)
+        if number_of_job is not None:
+            found = store.review(number_of_job)
+            if found is not None:
+                return found
+        job = runtime.board.get(key)
+        if job is None:
+            return f"no review {key}"
+        why = f": {job.error}" if job.state == "failed" and job.error else ""
+        return f"no review of job {key} yet: it is {job.state}{why}"
+
     async def review(request: Request) -> Response:
-        raw = request.path_params["id"]
-        if not _digits(raw) or int(raw) < 1 or int(raw) >= 2**63:
-            return _error(404, f"no review {raw}")
-        if runtime.store is None:
-            return _error(404, "this process has no store")
-        found = await run_in_threadpool(runtime.store.review, int(raw))
-        if found is None:
-            return _error(404, f"no review {raw}")
+        found = await run_in_threadpool(find_review, request.path_params["id"])
+        if isinstance(found, str):
+            return _error(404, found)
         return JSONResponse(_with_url(found))
 
     async def openapi(request: Request) -> Response:
@@ -297,7 +315,8 @@ def create_app(runtime: Runtime) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_text, methods=["GET"]),
             Route("/reviews", reviews, methods=["GET"]),
-            Route("/reviews/{id}", review, methods=["GET"]),
+            # a job id has slashes ("github:o/r#1@...")
+            Route("/reviews/{id:path}", review, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
         exception_handlers=handlers,

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reviewbot.config import SECRET_ENV
 from reviewbot.errors import InputError
 from reviewbot.findings import Report
 from reviewbot.parse.patch import Series
@@ -24,8 +25,11 @@ from reviewbot.publish import Delivery
 from reviewbot.publish.github import GitHubConfig, GitHubPublisher
 from reviewbot.publish.record import PostedRecord
 from reviewbot.service import fetch
-from reviewbot.service.settings import GITHUB_TOKEN_ENV, GitHubSettings
+from reviewbot.service.settings import GitHubSettings
 from reviewbot.sources.local import mails_from_bytes
+
+if TYPE_CHECKING:
+    from reviewbot.service.budget import Budget
 
 PATCH_MEDIA_TYPE = "application/vnd.github.v3.patch"
 API_VERSION = "2022-11-28"
@@ -33,19 +37,31 @@ API_VERSION = "2022-11-28"
 
 def _headers(accept: str, env: Mapping[str, str]) -> dict[str, str]:
     headers = {"Accept": accept, "X-GitHub-Api-Version": API_VERSION}
-    token = env.get(GITHUB_TOKEN_ENV, "")
+    token = env.get(SECRET_ENV["github-token"], "")
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return headers
 
 
 def fetch_pull_patch(
-    settings: GitHubSettings, repo: str, number: int, env: Mapping[str, str] | None = None
+    settings: GitHubSettings,
+    repo: str,
+    number: int,
+    *,
+    limit: int,
+    budget: Budget | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> bytes:
+    """The pull request as ``git format-patch`` mail, at most ``limit`` bytes."""
     url = f"{settings.api_url}/repos/{repo}/pulls/{number}"
     environ = os.environ if env is None else env
-    resp = fetch.get(url, headers=_headers(PATCH_MEDIA_TYPE, environ), timeout=settings.timeout)
-    return resp.content
+    return fetch.download(
+        url,
+        limit=limit,
+        headers=_headers(PATCH_MEDIA_TYPE, environ),
+        timeout=settings.timeout,
+        budget=budget,
+    )
 
 
 def pull_series(data: bytes, repo: str, number: int) -> Series:

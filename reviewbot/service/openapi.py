@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from reviewbot import __version__
+from reviewbot.config import SECRET_ENV
 
 Json = dict[str, Any]
 
@@ -245,9 +246,7 @@ def document() -> Json:
                             {"type": "string"},
                         ),
                         _query("fingerprint", "reviews having this finding", {"type": "string"}),
-                        _query(
-                            "job", "one job (the link a posted check carries)", {"type": "string"}
-                        ),
+                        _query("job", "one job: its state and its review", {"type": "string"}),
                         _query(
                             "limit",
                             "at most this many of each list",
@@ -275,12 +274,15 @@ def document() -> Json:
                             "name": "id",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "integer", "minimum": 1},
+                            "description": "the review's number, or its job's id "
+                            "(github:OWNER/NAME#N@SHA, patchwork:URL#ID, lore:LIST:MSGID), "
+                            "percent-encoded: the link a posted check carries",
+                            "schema": {"type": "string", "minLength": 1},
                         }
                     ],
                     "responses": {
                         "200": _json("the review", "Review"),
-                        "404": _error("no such review"),
+                        "404": _error("no such review (yet: the job's state says why)"),
                     },
                 }
             },
@@ -305,7 +307,7 @@ def document() -> Json:
                     "in": "header",
                     "name": "X-Hub-Signature-256",
                     "description": "sha256=<hex HMAC-SHA256 of the raw body, keyed with "
-                    "REVIEWBOT_GITHUB_SECRET>",
+                    f"{SECRET_ENV['github-secret']}>",
                 }
             },
         },

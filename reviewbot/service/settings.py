@@ -14,30 +14,25 @@ An unknown key is an error naming the key and the file. The user's
 ``~/.config/reviewbot/config.toml`` is not read: a service is configured by the files it
 is given, not by whoever's home directory it runs in.
 
-Secrets are never keys: ``REVIEWBOT_GITHUB_SECRET`` (the webhook's shared secret),
-``REVIEWBOT_GITHUB_TOKEN`` and ``REVIEWBOT_PATCHWORK_TOKEN`` (the publishers read these
-themselves). A secret that the configuration needs and the environment lacks is an error
+Secrets are never keys: each comes from its variable of
+:data:`reviewbot.config.SECRET_ENV` (the webhook's shared secret here, the tokens in the
+publishers). A secret that the configuration needs and the environment lacks is an error
 at start-up, not at the first webhook.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import urllib.parse
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reviewbot import config as configuration
+from reviewbot.config import SECRET_ENV, Value
 from reviewbot.errors import ConfigError
 from reviewbot.pipeline import ReviewOptions
-
-Value = str | int | bool | list[str]
-
-GITHUB_SECRET_ENV = "REVIEWBOT_GITHUB_SECRET"
-GITHUB_TOKEN_ENV = "REVIEWBOT_GITHUB_TOKEN"
-PATCHWORK_TOKEN_ENV = "REVIEWBOT_PATCHWORK_TOKEN"
-SECRET_ENVS = (GITHUB_SECRET_ENV, GITHUB_TOKEN_ENV, PATCHWORK_TOKEN_ENV)
 
 BACKENDS = ("sqlite", "redis")
 LOG_FORMATS = ("json", "logfmt")
@@ -51,6 +46,10 @@ SERVICE_KEYS: dict[str, tuple[Value, str]] = {
         "worker threads inside `serve`; 0 when separate `reviewbot worker` processes work",
     ),
     "serve.max-body": (1048576, "largest webhook body accepted, in bytes (larger: 413)"),
+    "serve.max-patch-bytes": (
+        8388608,
+        "largest pull request patch or series mbox downloaded, in bytes (larger: the job fails)",
+    ),
     "serve.log-format": ("json", "json or logfmt: one line per event on stderr"),
     "serve.public-url": ("", "the app's public address, for links in checks; empty: none"),
     "queue.backend": ("sqlite", "sqlite (embedded, one machine) or redis (several machines)"),
@@ -60,10 +59,14 @@ SERVICE_KEYS: dict[str, tuple[Value, str]] = {
     "queue.retry-delay": (30, "seconds before the first retry"),
     "queue.retry-backoff": (2, "each further retry waits this many times longer"),
     "queue.lease": (60, "seconds a worker holds a job without a heartbeat before it is rerun"),
+    "queue.job-timeout": (
+        600,
+        "seconds a job (fetch, review, post) may take; then it is stopped, retried or failed",
+    ),
     "store.path": ("", "the SQLite results store; empty: STATE-DIR/reviewbot.db"),
     "sources.github.webhook": (
         True,
-        "accept POST /webhooks/github (needs REVIEWBOT_GITHUB_SECRET)",
+        f"accept POST /webhooks/github (needs {SECRET_ENV['github-secret']})",
     ),
     "sources.github.repositories": ([], "OWNER/NAME accepted from the webhook; empty: any"),
     "sources.github.timeout": (60, "seconds before a GitHub API request gives up"),
@@ -75,10 +78,10 @@ SERVICE_KEYS: dict[str, tuple[Value, str]] = {
     "sources.lore.list": ("", "lore list to follow through its Atom feed, e.g. linux-mm"),
     "sources.lore.interval": (300, "seconds between two reads of the feed"),
     "sources.lore.settle": (600, "seconds to wait after a new series before reviewing it"),
-    "publish.github.post": (False, "post check runs (needs REVIEWBOT_GITHUB_TOKEN)"),
+    "publish.github.post": (False, f"post check runs (needs {SECRET_ENV['github-token']})"),
     "publish.patchwork.post": (
         False,
-        "post patchwork checks on polled series (needs REVIEWBOT_PATCHWORK_TOKEN)",
+        f"post patchwork checks on polled series (needs {SECRET_ENV['patchwork-token']})",
     ),
 }
 
@@ -112,6 +115,7 @@ class QueueSettings:
     retry_delay: int
     retry_backoff: int
     lease: int
+    job_timeout: int  # seconds
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ class Settings:
     port: int
     workers: int
     max_body: int
+    max_patch_bytes: int
     log_format: str
     public_url: str
     store_path: Path
@@ -168,47 +173,16 @@ class Settings:
     def queue_path(self) -> Path:
         return self.state_dir / "queue.db"
 
-    def review_url(self, review_id: int | str) -> str | None:
+    def review_url(self, review: int | str) -> str | None:
+        """The address of a review on this service (GET /reviews/{id}), by its number or
+        its job's id (what a posted check links to: the number is not known yet when the
+        check is posted); None without serve.public-url."""
         if not self.public_url:
             return None
-        return f"{self.public_url.rstrip('/')}/reviews/{review_id}"
+        return f"{self.public_url.rstrip('/')}/reviews/{urllib.parse.quote(str(review), safe='')}"
 
 
-def _coerce(key: str, raw: Any, origin: str) -> Value:
-    default = SERVICE_KEYS[key][0]
-    want = type(default).__name__
-    if isinstance(default, bool):
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.lower() in ("1", "true", "yes", "on", "0", "false", "no"):
-            return raw.lower() in ("1", "true", "yes", "on")
-    elif isinstance(default, int):
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if (
-            isinstance(raw, str)
-            and raw.strip().lstrip("-").isascii()
-            and raw.strip().lstrip("-").isdigit()
-        ):
-            return int(raw)
-    elif isinstance(default, list):
-        if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
-            return list(raw)
-        if isinstance(raw, str):
-            return [x.strip() for x in raw.split(",") if x.strip()]
-        want = "list of strings"
-    elif isinstance(raw, str):
-        return raw
-    raise ConfigError(f"{origin}: {key} = {raw!r}: expected {want}")
-
-
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
-    for name, value in table.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, dict):
-            yield from _flatten(value, key + ".")
-        else:
-            yield key, value
+_ALL_KEYS = {*SERVICE_KEYS, *configuration.DEFAULTS}
 
 
 class _Layers:
@@ -221,7 +195,7 @@ class _Layers:
 
     def set(self, key: str, raw: Any, origin: str) -> None:
         if key in SERVICE_KEYS:
-            self.values[key] = _coerce(key, raw, origin)
+            self.values[key] = configuration.coerce(key, raw, origin, SERVICE_KEYS)
             self.origins[key] = origin
         elif key in configuration.DEFAULTS:
             self.common.set(key, raw, origin)
@@ -229,7 +203,8 @@ class _Layers:
             raise ConfigError(f"{origin}: unknown configuration key {key!r}")
 
     def read(self, path: Path) -> None:
-        for key, value in _flatten(configuration.read_toml(path)):
+        table = configuration.read_toml(path)
+        for key, value in configuration.flatten(table, keys=_ALL_KEYS):
             self.set(key, value, str(path))
 
     def text(self, key: str) -> str:
@@ -297,7 +272,7 @@ def load(
     state_path = Path(state).expanduser() if state else default_state_dir(environ)
     store = layers.text("store.path")
     host, port = _bind(layers.text("serve.bind"), layers.origins.get("serve.bind", "default"))
-    secret = environ.get(GITHUB_SECRET_ENV, "")
+    secret = environ.get(SECRET_ENV["github-secret"], "")
     common = layers.common
     return Settings(
         state_dir=state_path,
@@ -305,6 +280,7 @@ def load(
         port=port,
         workers=layers.number("serve.workers"),
         max_body=layers.number("serve.max-body", 1),
+        max_patch_bytes=layers.number("serve.max-patch-bytes", 1),
         log_format=_choice(layers, "serve.log-format", LOG_FORMATS),
         public_url=layers.text("serve.public-url"),
         store_path=Path(store).expanduser() if store else state_path / "reviewbot.db",
@@ -316,6 +292,7 @@ def load(
             retry_delay=layers.number("queue.retry-delay"),
             retry_backoff=layers.number("queue.retry-backoff", 1),
             lease=layers.number("queue.lease", 1),
+            job_timeout=layers.number("queue.job-timeout", 1),
         ),
         github=GitHubSettings(
             webhook=layers.flag("sources.github.webhook"),
@@ -364,14 +341,16 @@ def check_secrets(
     environ = os.environ if env is None else env
     if webhook and settings.github.webhook and settings.github.secret is None:
         raise ConfigError(
-            f"sources.github.webhook is on: set {GITHUB_SECRET_ENV} to the webhook's secret "
-            "(or set sources.github.webhook = false)"
+            f"sources.github.webhook is on: set {SECRET_ENV['github-secret']} to the webhook's "
+            "secret (or set sources.github.webhook = false)"
         )
-    if publish and settings.github.post and not environ.get(GITHUB_TOKEN_ENV):
-        raise ConfigError(f"publish.github.post is on: set {GITHUB_TOKEN_ENV}")
+    token = SECRET_ENV["github-token"]
+    if publish and settings.github.post and not environ.get(token):
+        raise ConfigError(f"publish.github.post is on: set {token}")
     if publish and settings.patchwork.post:
-        if not environ.get(PATCHWORK_TOKEN_ENV):
-            raise ConfigError(f"publish.patchwork.post is on: set {PATCHWORK_TOKEN_ENV}")
+        token = SECRET_ENV["patchwork-token"]
+        if not environ.get(token):
+            raise ConfigError(f"publish.patchwork.post is on: set {token}")
         if not settings.patchwork.url:
             raise ConfigError("publish.patchwork.post is on: set patchwork.url")
     if settings.patchwork.url and not settings.patchwork.url.startswith(("http://", "https://")):

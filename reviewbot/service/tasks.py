@@ -12,13 +12,16 @@ the result is posted:
 
 Posting goes through the publishers with the shared "already posted" record, and only
 when the configuration says so (``publish.github.post``, ``publish.patchwork.post``).
+
+A job runs within its time budget (:mod:`reviewbot.service.budget`): downloads stop when
+it is spent, the review runs in a child process killed then, and nothing is posted after
+it. Downloads stop past ``serve.max-patch-bytes`` too.
 """
 
 from __future__ import annotations
 
 import re
 import time
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,12 +32,13 @@ from reviewbot.findings import Report
 from reviewbot.kernel import KernelVersion
 from reviewbot.parse.patch import Series
 from reviewbot.parse.thread import build_series
-from reviewbot.pipeline import review_series
 from reviewbot.publish import Delivery
 from reviewbot.publish.patchwork import TARGET_URL_MAX, PatchworkConfig, PatchworkPublisher
 from reviewbot.publish.record import PostedRecord
 from reviewbot.report.json_format import report_dict
 from reviewbot.service import fetch, github
+from reviewbot.service.budget import Budget, Reviewer, run_review
+from reviewbot.service.budget import review as review_in_child
 from reviewbot.service.jobs import Job
 from reviewbot.service.settings import Settings
 from reviewbot.service.store import ReviewResult
@@ -79,6 +83,14 @@ class LeaseLost(Exception):
     """The job's lease went to another worker (this one stalled): post nothing."""
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What a task is given besides its job: when it may post, and its time."""
+
+    before_posting: Callable[[], None]  # raises LeaseLost or JobTimeout
+    budget: Budget
+
+
 class Tasks:
     def __init__(
         self,
@@ -86,10 +98,13 @@ class Tasks:
         open_record: Callable[[], PostedRecord],
         *,
         clock: Callable[[], float] = time.time,
+        reviewer: Reviewer = review_in_child,
     ) -> None:
         self.settings = settings
         self.open_record = open_record
         self.clock = clock
+        # what the review's child process runs (a module-level function: tests slow it)
+        self.reviewer = reviewer
         self._rules: RuleSet | None = None
 
     @property
@@ -106,27 +121,33 @@ class Tasks:
             KernelVersion.parse(options.kernel)
 
     def details_url(self, job: str, configured: str = "") -> str | None:
-        """The configured link, else the job's page on this service (serve.public-url)."""
-        if configured:
-            return configured
-        if not self.settings.public_url:
-            return None
-        query = urllib.parse.urlencode({"job": job})
-        return f"{self.settings.public_url.rstrip('/')}/reviews?{query}"
+        """The configured link, else the job's review on this service (serve.public-url):
+        GET /reviews/{job id} answers it once the review is stored."""
+        return configured or self.settings.review_url(job)
 
-    def review(self, series: Series) -> Report:
-        return review_series(series, self.settings.review, self.rules)
+    def review(self, series: Series, budget: Budget) -> Report:
+        return run_review(series, self.settings.review, budget, self.reviewer)
 
-    def run(self, job: Job, check_lease: Callable[[], None]) -> Outcome:
-        """Fetch, review and post ``job``; ``check_lease`` raises LeaseLost before posting."""
+    def run(
+        self, job: Job, check_lease: Callable[[], None], budget: Budget | None = None
+    ) -> Outcome:
+        """Fetch, review and post ``job`` within ``budget`` (default: queue.job-timeout
+        from now); ``check_lease`` raises LeaseLost before posting."""
         started = self.clock()
+        if budget is None:
+            budget = Budget(self.settings.queue.job_timeout)
         runner = {"github": self._github, "patchwork": self._patchwork, "lore": self._lore}
         try:
             kind = runner[job.kind]
         except KeyError:
             raise InputError(f"job {job.id}: unknown kind {job.kind!r}") from None
+
+        def before_posting() -> None:
+            check_lease()
+            budget.check()
+
         with self.open_record() as record:
-            return kind(job, started, check_lease, record)
+            return kind(job, started, _Run(before_posting, budget), record)
 
     def _result(
         self,
@@ -153,21 +174,25 @@ class Tasks:
             published=[d.line() for d in published],
         )
 
-    def _github(
-        self, job: Job, started: float, check_lease: Callable[[], None], record: PostedRecord
-    ) -> Outcome:
+    def _github(self, job: Job, started: float, run: _Run, record: PostedRecord) -> Outcome:
         p = job.params
         repo, number, sha = str(p["repo"]), int(p["number"]), str(p["head_sha"])
-        data = github.fetch_pull_patch(self.settings.github, repo, number)
+        data = github.fetch_pull_patch(
+            self.settings.github,
+            repo,
+            number,
+            limit=self.settings.max_patch_bytes,
+            budget=run.budget,
+        )
         series = github.pull_series(data, repo, number)
         if github.superseded(series, sha):
             return Outcome(
                 None, f"superseded: the pull request's head is now {series.patches[-1].commit}"
             )
-        report = self.review(series)
+        report = self.review(series, run.budget)
         published: list[Delivery] = []
         if self.settings.github.post:
-            check_lease()
+            run.before_posting()
             if github.completed_run_exists(self.settings.github, repo, sha):
                 what = f"check run {self.settings.github.check_name} on {sha}"
                 published.append(Delivery("github", what, "already posted", "", "found on GitHub"))
@@ -185,18 +210,21 @@ class Tasks:
         )
         return Outcome(result)
 
-    def _patchwork(
-        self, job: Job, started: float, check_lease: Callable[[], None], record: PostedRecord
-    ) -> Outcome:
+    def _patchwork(self, job: Job, started: float, run: _Run, record: PostedRecord) -> Outcome:
         p = job.params
-        mbox = fetch.get(str(p["mbox"]), timeout=PATCHWORK_TIMEOUT).content
+        mbox = fetch.download(
+            str(p["mbox"]),
+            limit=self.settings.max_patch_bytes,
+            timeout=PATCHWORK_TIMEOUT,
+            budget=run.budget,
+        )
         where = f"patchwork series {p['series']}"
         series = build_series(mails_from_bytes(mbox, where), source=str(p["mbox"]), what="mbox")
-        report = self.review(series)
+        report = self.review(series, run.budget)
         published: list[Delivery] = []
         pw = self.settings.patchwork
         if pw.post:
-            check_lease()
+            run.before_posting()
             target = self.details_url(job.id)
             publisher = PatchworkPublisher(
                 PatchworkConfig(
@@ -218,14 +246,12 @@ class Tasks:
         # braces would be taken for the publisher's {msgid} fields
         return target.replace("{", "%7B").replace("}", "%7D")
 
-    def _lore(
-        self, job: Job, started: float, check_lease: Callable[[], None], record: PostedRecord
-    ) -> Outcome:
+    def _lore(self, job: Job, started: float, run: _Run, record: PostedRecord) -> Outcome:
         p = job.params
         series = load_series(
             f"id:{p['msgid']}", lore_url=self.settings.lore.url, timeout=self.settings.lore.timeout
         )
-        report = self.review(series)
+        report = self.review(series, run.budget)
         return Outcome(self._mail_result(job, started, series, report, []))
 
     def _mail_result(

@@ -4,7 +4,11 @@ For each message "run job X": claim X on the board (a lease), renew the lease by
 heartbeats while working, run the task (fetch, review, post), hand the result to the
 store, mark X done. A failure releases X for a retry after ``retry-delay * backoff**n``
 seconds (huey's schedule) until ``queue.retries`` are spent; then X is ``failed`` with
-its reason. Bad input (no patch in the series) fails at once: retrying cannot help.
+its reason. Bad input (no patch in the series, a patch over serve.max-patch-bytes) fails
+at once: retrying cannot help. A job has ``queue.job-timeout`` seconds from its claim
+(:mod:`reviewbot.service.budget`): past them it stops (the review's process is killed),
+fails with "timed out after N s" and is retried like any failure; and its heartbeat stops
+renewing the lease then, so that a job stuck anywhere is let go of and rerun by the sweep.
 
 The sweep, at start and every half lease, is what makes a killed worker harmless: a
 ``running`` job whose lease expired (or whose owner process is gone from this host) goes
@@ -21,6 +25,7 @@ import time
 from collections.abc import Callable
 
 from reviewbot.errors import InputError, ReviewbotError, UsageError
+from reviewbot.service.budget import Budget
 from reviewbot.service.jobs import new_owner
 from reviewbot.service.logs import event
 from reviewbot.service.runtime import Runtime
@@ -41,13 +46,16 @@ def one_line(exc: BaseException) -> str:
 
 
 class Heartbeat:
-    """Renews a lease every third of its length; ``check`` raises LeaseLost once it fails."""
+    """Renews a lease every third of its length until ``budget`` is spent; ``check`` raises
+    LeaseLost once a renewal fails."""
 
-    def __init__(self, runtime: Runtime, job: str, owner: str) -> None:
+    def __init__(self, runtime: Runtime, job: str, owner: str, budget: Budget) -> None:
         self.runtime = runtime
         self.job = job
         self.owner = owner
+        self.budget = budget
         self.lost = threading.Event()
+        self.budget_spent = threading.Event()  # it stopped renewing: the job's time is up
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat {job}", daemon=True)
 
@@ -62,6 +70,12 @@ class Heartbeat:
     def _run(self) -> None:
         lease = self.runtime.settings.queue.lease
         while not self._stop.wait(max(lease / 3, 0.2)):
+            if self.budget.spent():
+                # The job should have stopped itself; if it is stuck, the lease runs out
+                # and the sweep reruns it (or fails it, out of attempts).
+                self.budget_spent.set()
+                event(log, "job.budget_spent", logging.WARNING, job=self.job, owner=self.owner)
+                return
             try:
                 held = self.runtime.board.heartbeat(
                     self.job, self.owner, lease, self.runtime.clock()
@@ -112,9 +126,10 @@ class Worker:
             event(log, "job.skipped", job=job_id, state=found.state if found else "unknown")
             return
         event(log, "job.started", owner=owner, **describe(job))
-        with Heartbeat(rt, job.id, owner) as beat:
+        budget = Budget(q.job_timeout)
+        with Heartbeat(rt, job.id, owner, budget) as beat:
             try:
-                outcome = self.tasks.run(job, beat.check)
+                outcome = self.tasks.run(job, beat.check, budget)
                 beat.check()
                 review_id = rt.sink.put(outcome.result) if outcome.result else None
                 finished = rt.board.finish(job.id, owner, self.clock(), outcome.note)
