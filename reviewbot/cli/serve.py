@@ -4,6 +4,11 @@ Both read one TOML file (``--config``; deploy/reviewbot.example.toml is a start)
 secrets from the environment only. ``serve`` alone is a whole service on one machine
 (SQLite files in ``--state-dir``); with ``queue.backend = "redis"``, ``worker`` processes
 on any machine that reaches Redis share the work.
+
+The service needs the ``serve`` extra (huey, starlette, uvicorn, redis). This module is
+imported to build the parser whenever ``--help`` or an unknown command lists every
+command, so at module level it imports only what argparse needs; the service is imported
+when ``serve`` or ``worker`` runs, and its missing dependencies are a one-line usage error.
 """
 
 from __future__ import annotations
@@ -13,22 +18,36 @@ import logging
 import signal
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reviewbot.config import SECRET_ENV
 from reviewbot.errors import UsageError
-from reviewbot.service import logs, settings
-from reviewbot.service.logs import event
-from reviewbot.service.pollers import LorePoller, PatchworkPoller, Poller
-from reviewbot.service.results import Collector
-from reviewbot.service.runtime import Runtime
-from reviewbot.service.tasks import Tasks
-from reviewbot.service.worker import Worker
+
+if TYPE_CHECKING:
+    from reviewbot.service.settings import Settings
 
 log = logging.getLogger("reviewbot.serve")
 
 STOP_TIMEOUT = 30.0  # seconds a stopping worker waits for the reviews in hand
+
+# The packages of the serve extra (pyproject.toml): an ImportError of one of them means
+# that extra is not installed.
+SERVE_DEPENDENCIES = ("huey", "starlette", "uvicorn", "redis")
+MISSING = "serve needs the service dependencies: pip install 'reviewbot[serve]'"
+
+
+@contextmanager
+def _service_dependencies() -> Iterator[None]:
+    try:
+        yield
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] in SERVE_DEPENDENCIES:
+            raise UsageError(MISSING) from None
+        raise
 
 
 def add_parser(sub: Any) -> None:
@@ -38,8 +57,8 @@ def add_parser(sub: Any) -> None:
         description=(
             "Serve the GitHub webhook, poll patchwork and lore as configured, and review "
             "every new series once. Secrets come from the environment: "
-            "REVIEWBOT_GITHUB_SECRET (webhook), REVIEWBOT_GITHUB_TOKEN, "
-            "REVIEWBOT_PATCHWORK_TOKEN (posting)."
+            f"{SECRET_ENV['github-secret']} (webhook), {SECRET_ENV['github-token']}, "
+            f"{SECRET_ENV['patchwork-token']} (posting)."
         ),
     )
     _common(serve)
@@ -102,7 +121,9 @@ def _state_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _settings(args: argparse.Namespace, **extra: Any) -> settings.Settings:
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    from reviewbot.service import settings
+
     overrides = list(args.overrides)
     if getattr(args, "workers", None) is not None:
         overrides.append(f"serve.workers={args.workers}")
@@ -123,13 +144,36 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _stopping(signum: int, frame: FrameType | None) -> None:
+    from reviewbot.service.logs import event
+
     event(log, "serve.stopping", signal=signal.Signals(signum).name)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    # Redis is imported only in Redis mode, when the runtime connects: the whole run is
+    # inside, not only the imports below.
+    with _service_dependencies():
+        return _serve(args)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    if args.threads < 1:
+        raise UsageError(f"--threads {args.threads}: expected at least 1")
+    with _service_dependencies():
+        return _work(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from reviewbot.service import logs, settings
     from reviewbot.service.app import create_app
+    from reviewbot.service.logs import event
+    from reviewbot.service.pollers import LorePoller, PatchworkPoller, Poller
+    from reviewbot.service.results import Collector
+    from reviewbot.service.runtime import Runtime
+    from reviewbot.service.tasks import Tasks
+    from reviewbot.service.worker import Worker
 
     cfg = _settings(args, bind=args.bind)
     logs.configure(cfg.log_format, logging.DEBUG if args.debug else logging.INFO)
@@ -200,9 +244,13 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_worker(args: argparse.Namespace) -> int:
-    if args.threads < 1:
-        raise UsageError(f"--threads {args.threads}: expected at least 1")
+def _work(args: argparse.Namespace) -> int:
+    from reviewbot.service import logs, settings
+    from reviewbot.service.logs import event
+    from reviewbot.service.runtime import Runtime
+    from reviewbot.service.tasks import Tasks
+    from reviewbot.service.worker import Worker
+
     cfg = _settings(args)
     logs.configure(cfg.log_format, logging.DEBUG if args.debug else logging.INFO)
     settings.check_secrets(cfg, webhook=False, publish=True)
