@@ -401,9 +401,28 @@ def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
 # --- redis-server ---------------------------------------------------------------------
 
 
+# .ci/run starts one redis-server on 127.0.0.1 and names it here; each use takes a
+# database of its own, emptied before and after. Without it, each use starts its own.
+SHARED_REDIS_ENV = "REVIEWBOT_TEST_REDIS_URL"
+_shared_db = iter(range(1, 16))
+
+
 @contextmanager
 def redis_server(directory: Path) -> Iterator[str]:
-    """A private redis-server (no persistence) on a free port; yields its URL."""
+    """A redis-server to use (no persistence); yields its URL."""
+    shared = os.environ.get(SHARED_REDIS_ENV)
+    if shared:
+        import redis
+
+        url = f"{shared.rstrip('/')}/{next(_shared_db)}"
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        try:
+            yield url
+        finally:
+            client.flushdb()
+            client.close()
+        return
     binary = shutil.which("redis-server")
     if binary is None:
         raise FileNotFoundError("redis-server")
