@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from reviewbot_rules.mm.dup_site import object_name, page_kind_at
+from reviewbot_rules.mm.dup_site import implied_atoms, object_name, page_kind_at
 from reviewbot_rules.mm.rmap_api import (
     DUP_FUNCTIONS,
     ERA_MARKERS,
@@ -15,7 +15,7 @@ from reviewbot_rules.mm.rmap_api import (
 
 from reviewbot.analyze import flow
 from reviewbot.analyze.cmodel import Call, file_fragment, file_view
-from reviewbot.analyze.symbols import symbols
+from reviewbot.analyze.symbols import definitions, symbols
 from reviewbot.kernel import KernelVersion
 from reviewbot.parse.diff import parse_diff
 
@@ -209,3 +209,68 @@ def test_symbols_rename_prototype_and_fallback() -> None:
     syms = symbols([file_view(fd) for fd in parse_diff(diff)])
     assert set(syms.gone) == {"old_name"}
     assert "new_name" in syms.introduced
+
+
+def test_the_flow_index_answers_as_one_off_questions_do() -> None:
+    """The per-fragment tables change how fast the answers come, not what they are."""
+    frag = file_fragment("mm/x.c", SRC)
+    index = flow.index_of(frag)
+    assert flow.index_of(frag) is index  # built once, kept by the fragment
+    calls = flow.all_calls(frag)
+    for call in calls:
+        node = call.node
+        assert flow.known_facts(node, index) == flow.known_facts(node)
+        assert flow.following_statements(flow.statement_of(node), index) == (
+            flow.following_statements(flow.statement_of(node))
+        )
+        for other in calls:
+            assert flow.can_reach(node, other.node, index) == flow.can_reach(node, other.node)
+    scope = flow.function_scope(calls[0].node)
+    assert flow.assignments(scope, "err", index) == flow.assignments(scope, "err")
+    assert [c.callee for c in index.calls({"folio_put"}, scope)] == ["folio_put", "folio_put"]
+    # a filter keeps only what its caller can use: here, the early return's anon test
+    try_pte = _calls("folio_try_dup_anon_rmap_pte")[0]
+    anon = flow.known_facts(try_pte.node, index, lambda f, i: "anon" in flow.text(f.cond))
+    assert [(flow.text(f.cond), f.value, f.source) for f in anon] == [
+        ("(!folio_test_anon(folio))", False, "early-exit")
+    ]
+
+
+DEPTH = 3000
+
+
+def test_walks_keep_their_own_stack_on_deeply_nested_code() -> None:
+    """Python recursion stops near 1,000 frames; a patch can nest far deeper."""
+    deep_call = "(" * DEPTH + "page_dup_rmap(page, false)" + ")" * DEPTH
+    conjunction = " && ".join(["PageAnon(page)", *(f"c{i}" for i in range(DEPTH))])
+    chain = " else ".join(f"if (x == {i}) return {i};" for i in range(DEPTH)) + " else return -1;"
+    src = (
+        "static int deep(struct page *page, int x)\n{\n"
+        f"\tint err = {deep_call};\n"
+        f"\tif ({conjunction})\n"
+        "\t\tpage_try_dup_anon_rmap(page, false, vma);\n"
+        f"\t{chain}\n"
+        "out:\n"
+        "\treturn err;\n}\n"
+    ).encode()
+    frag = file_fragment("mm/deep.c", src)
+    index = flow.index_of(frag)
+    (stale,) = [c for c in flow.all_calls(frag) if c.callee == "page_dup_rmap"]
+    (try_dup,) = [c for c in flow.all_calls(frag) if c.callee == "page_try_dup_anon_rmap"]
+    scope = flow.function_scope(stale.node)
+    assert [d.name for d in definitions(frag)] == ["deep"]
+    assert flow.result_use(stale.node).kind == "assigned"
+    assert flow.can_reach(stale.node, try_dup.node, index)
+    assert flow.lowest_common_ancestor(stale.node, try_dup.node) is not None
+    assert [v for _, v in flow.assignments(scope, "err", index)] != []
+    assert flow.declares(scope, "err") is not None
+    assert "out" in flow.labels(scope)
+    (fact,) = flow.known_facts(try_dup.node, index)
+    assert len(implied_atoms(fact.cond, fact.value)) == DEPTH + 1
+    assert page_kind_at(try_dup.node, {"page"}, scope, index)[0] == "anon"
+    body = scope.child_by_field_name("body")
+    assert body is not None
+    chain_stmt = body.named_children[2]  # if (x == 0) return 0; else if ...
+    assert flow.ends_with_exit(chain_stmt)
+    assert len(flow.exits_within(chain_stmt)) == DEPTH + 1
+    assert sum(1 for _ in flow.preorder(frag.root)) > 3 * DEPTH

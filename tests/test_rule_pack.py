@@ -340,3 +340,112 @@ def test_removed_line_findings_are_warnings(name: str) -> None:
     hits = [f for f in report.findings if f.code == code and words in f.message]
     assert hits, [f.message for f in report.findings]
     assert all(f.severity is Severity.WARNING for f in hits)
+
+
+# --- big and deep patches: every rule runs in time linear in what the patch shows -------
+
+# v6.1 copy_present_pte(), lines 957-977 (mm/memory.c)
+_COPY_PRESENT_PTE_61 = [
+    "\tpage = vm_normal_page(src_vma, addr, pte);",
+    "\tif (page && PageAnon(page)) {",
+    "\t\t/*",
+    "\t\t * If this page may have been pinned by the parent process,",
+    "\t\t * copy the page immediately for the child so that we'll always",
+    "\t\t * guarantee the pinned page won't be randomly replaced in the",
+    "\t\t * future.",
+    "\t\t */",
+    "\t\tget_page(page);",
+    "\t\tif (unlikely(page_try_dup_anon_rmap(page, false, src_vma))) {",
+    "\t\t\t/* Page maybe pinned, we have to copy. */",
+    "\t\t\tput_page(page);",
+    "\t\t\treturn copy_present_page(dst_vma, src_vma, dst_pte, src_pte,",
+    "\t\t\t\t\t\t addr, rss, prealloc, page);",
+    "\t\t}",
+    "\t\trss[mm_counter(page)]++;",
+    "\t} else if (page) {",
+    "\t\tget_page(page);",
+    "\t\tpage_dup_file_rmap(page, false);",
+    "\t\trss[mm_counter(page)]++;",
+    "\t}",
+]
+
+
+def _copy_present_pte_patch(after: int, added: list[str]) -> tuple[str, int]:
+    """A git format-patch email that adds ``added`` to v6.1 copy_present_pte() after its
+    line ``after`` (957-977), and the post-image line of the last added line."""
+    at = after - 957 + 1
+    body = [
+        "@@ -957,21 +957,21 @@ copy_present_pte(struct vm_area_struct *dst_vma, "
+        "struct vm_area_struct *src_vma,",
+        *(" " + ln for ln in _COPY_PRESENT_PTE_61[:at]),
+        *("+" + ln for ln in added),
+        *(" " + ln for ln in _COPY_PRESENT_PTE_61[at:]),
+    ]
+    head = (
+        "From 8948cb713061f2716890c02f7ed44af4d5637b05 Mon Sep 17 00:00:00 2001\n"
+        "From: Jane Developer <jane@example.org>\n"
+        "Date: Mon, 2 Mar 2026 10:15:00 +0100\n"
+        "Subject: [PATCH] mm/memory: a generated stress test of copy_present_pte()\n"
+        "\n"
+        "Signed-off-by: Jane Developer <jane@example.org>\n"
+        "---\n"
+        " mm/memory.c | 1 +\n"
+        " 1 file changed, 1 insertion(+)\n"
+        "\n"
+        "diff --git a/mm/memory.c b/mm/memory.c\n"
+        "index eba719e..99ca1c3 100644\n"
+        "--- a/mm/memory.c\n"
+        "+++ b/mm/memory.c\n"
+    )
+    return head + "\n".join(_recount(body)) + "\n-- \n2.39.5\n", after + len(added)
+
+
+# 3,000 calls on one added line (a file dup with its reference, and its rss count), then
+# one defect on the next line: the API of before v5.19.
+_MANY_FILE_DUPS = "\t\t" + " ".join(
+    ["get_page(page); page_dup_file_rmap(page, false); rss[mm_counter(page)]++;"] * 1000
+)
+# 3,000 calls of a checked try dup in the anon branch, then its result ignored once.
+_MANY_TRY_DUPS = "\t\t" + " ".join(
+    [
+        "get_page(page); if (unlikely(page_try_dup_anon_rmap(page, false, src_vma))) "
+        "{ put_page(page); return -EAGAIN; }"
+    ]
+    * 750
+)
+
+
+@pytest.mark.parametrize(
+    ("after", "many", "planted", "code"),
+    [
+        (975, _MANY_FILE_DUPS, "\t\tpage_dup_rmap(page, false);", "MM001"),
+        (958, _MANY_TRY_DUPS, "\t\tpage_try_dup_anon_rmap(page, false, src_vma);", "MM003"),
+    ],
+    ids=["file-dups", "try-dups"],
+)
+def test_thousands_of_calls_on_one_line(
+    after: int, many: str, planted: str, code: str, tmp_path: Path
+) -> None:
+    """Every rule finishes on a line of 3,000 calls (the per-call questions are answered
+    from per-fragment tables, not by rescanning the function) and still finds the one
+    defect planted after it."""
+    text, line = _copy_present_pte_patch(after, [many, planted])
+    patch = tmp_path / "many.patch"
+    patch.write_text(text, encoding="utf-8")
+    report = review(patch, "6.1")
+    assert not report.errors, [e.message for e in report.errors]
+    loud = [(f.code, f.line) for f in report.at_least(Severity.WARNING)]
+    assert loud == [(code, line)]
+
+
+def test_a_stale_call_three_thousand_parentheses_deep(tmp_path: Path) -> None:
+    """No rule walks the tree by recursion: a deeply nested expression is reviewed."""
+    deep = "\t\t" + "(" * 3000 + "page_dup_rmap(page, false)" + ")" * 3000 + ";"
+    text, line = _copy_present_pte_patch(975, [deep])
+    patch = tmp_path / "deep.patch"
+    patch.write_text(text, encoding="utf-8")
+    report = review(patch, "6.1")
+    assert not report.errors, [e.message for e in report.errors]
+    assert [(f.code, f.line, f.severity) for f in report.findings] == [
+        ("MM001", line, Severity.ERROR)
+    ]

@@ -5,6 +5,11 @@ of a :class:`~reviewbot.analyze.cmodel.Fragment`'s tree-sitter nodes. Everything
 structural (no data flow beyond visible assignments) and errs towards "could reach":
 callers that must be sure of a defect combine it with their own evidence.
 
+Nothing here recurses over the tree: a patch can nest an expression thousands deep, so
+walks keep an explicit stack (:func:`preorder`). Questions that rules ask once per call
+site (what is known there, what a name is assigned, which calls a function makes) are
+answered from a :class:`FlowIndex` that a fragment builds once (:func:`index_of`).
+
 Terms: a *statement* is a node that sits directly in a statement list (a compound
 statement, the translation unit of a fragment, a case) or is the body of an ``if``,
 ``else``, loop or label. An *exit* leaves the current block for good: ``return``,
@@ -13,9 +18,11 @@ statement, the translation unit of a fragment, a case) or is the body of an ``if
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from itertools import islice
+from typing import Literal, TypeVar, cast
 
 import tree_sitter
 
@@ -57,6 +64,22 @@ ASSERT_CALLS = frozenset(
 STOPPING_ASSERTS = frozenset(
     {"BUG_ON", "VM_BUG_ON", "VM_BUG_ON_PAGE", "VM_BUG_ON_FOLIO", "VM_BUG_ON_VMA", "VM_BUG_ON_MM"}
 )
+
+
+T = TypeVar("T")
+
+
+def preorder(node: Node, enter: Callable[[Node], bool] | None = None) -> Iterator[Node]:
+    """``node`` and the named nodes below it in source order, parents first, without
+    recursion. ``enter(child)`` false skips that child and everything below it."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        children = cur.named_children
+        for child in reversed(children):
+            if enter is None or enter(child):
+                stack.append(child)
 
 
 def text(node: Node | None) -> str:
@@ -159,12 +182,15 @@ def arm_of(node: Node, if_node: Node) -> Literal["then", "else", "condition", No
     return None
 
 
+def _key(node: Node) -> tuple[int, int, str]:
+    return node.start_byte, node.end_byte, node.type
+
+
 def lowest_common_ancestor(a: Node, b: Node) -> Node | None:
-    chain = [a, *ancestors(a)]
-    for anc in [b, *ancestors(b)]:
-        for cand in chain:
-            if same(cand, anc):
-                return anc
+    chain = {_key(n) for n in (a, *ancestors(a))}
+    for anc in (b, *ancestors(b)):
+        if _key(anc) in chain:
+            return anc
     return None
 
 
@@ -174,26 +200,35 @@ def is_exit(stmt: Node) -> bool:
 
 def ends_with_exit(stmt: Node) -> bool:
     """The statement (or block) always leaves: its last statement is an exit."""
-    if is_exit(stmt):
-        return True
-    if stmt.type == "compound_statement":
-        body = [c for c in stmt.named_children if c.type != "comment"]
-        return bool(body) and ends_with_exit(body[-1])
-    if stmt.type == "if_statement":
-        cons = stmt.child_by_field_name("consequence")
-        alt = stmt.child_by_field_name("alternative")
-        if cons is None or alt is None:
+    # Every statement on the stack must end with an exit (both arms of an if do).
+    pending = [stmt]
+    while pending:
+        cur = pending.pop()
+        if is_exit(cur):
+            continue
+        if cur.type == "compound_statement":
+            body = [c for c in cur.named_children if c.type != "comment"]
+            if not body:
+                return False
+            pending.append(body[-1])
+        elif cur.type == "if_statement":
+            cons = cur.child_by_field_name("consequence")
+            alt = cur.child_by_field_name("alternative")
+            alt_body = alt.named_children[-1] if alt is not None and alt.named_children else None
+            if cons is None or alt_body is None:
+                return False
+            pending += [cons, alt_body]
+        elif cur.type == "expression_statement":
+            call = cur.named_children[0] if cur.named_children else None
+            if not (
+                call is not None
+                and call.type == "call_expression"
+                and text(call.child_by_field_name("function")) in ("BUG", "panic")
+            ):
+                return False
+        else:
             return False
-        alt_body = alt.named_children[-1] if alt.named_children else None
-        return ends_with_exit(cons) and alt_body is not None and ends_with_exit(alt_body)
-    if stmt.type == "expression_statement":
-        call = stmt.named_children[0] if stmt.named_children else None
-        return (
-            call is not None
-            and call.type == "call_expression"
-            and text(call.child_by_field_name("function")) in ("BUG", "panic")
-        )
-    return False
+    return True
 
 
 def _exclusive_arms(a: Node, b: Node, lca: Node) -> bool:
@@ -205,20 +240,17 @@ def _exclusive_arms(a: Node, b: Node, lca: Node) -> bool:
     return False
 
 
-def _leaves_before(a: Node, stop: Node) -> bool:
+def _leaves_before(a: Node, stop: Node, index: FlowIndex) -> bool:
     """From ``a``, control always leaves some block below ``stop`` before going on."""
     child = statement_of(a)
     for anc in ancestors(child):
         if same(anc, stop):
             return False
         if anc.type in ("compound_statement", "case_statement"):
-            after = False
-            for sib in anc.named_children:
-                if same(sib, child) or contains(sib, child):
-                    after = True
-                    continue
-                if after and sib.type != "comment" and ends_with_exit(sib):
-                    return True
+            block = index.statement_list(anc)
+            i = block.position.get(child.id)
+            if i is not None and block.exit_from[i + 1]:
+                return True
         if anc.type in _LOOPS:
             # leaving a loop body by break/continue still continues after the loop
             return False
@@ -226,8 +258,9 @@ def _leaves_before(a: Node, stop: Node) -> bool:
     return False
 
 
-def can_reach(a: Node, b: Node) -> bool:
-    """``a`` comes before ``b`` and some path (one loop iteration) runs from ``a`` to ``b``."""
+def can_reach(a: Node, b: Node, index: FlowIndex | None = None) -> bool:
+    """``a`` comes before ``b`` and some path (one loop iteration) runs from ``a`` to ``b``.
+    Pass the fragment's index when asking about many nodes of one fragment."""
     if a.start_byte >= b.start_byte:
         return False
     lca = lowest_common_ancestor(a, b)
@@ -239,10 +272,10 @@ def can_reach(a: Node, b: Node) -> bool:
             return False
         if anc.type in _FUNCTION_BOUNDARY:
             break
-    return not _leaves_before(a, lca)
+    return not _leaves_before(a, lca, index if index is not None else FlowIndex())
 
 
-def dominates(a: Node, b: Node) -> bool:
+def dominates(a: Node, b: Node, index: FlowIndex | None = None) -> bool:
     """``a`` runs on every path that reaches ``b`` (structurally: not in a branch ``b``
     is outside of, and before it)."""
     if a.start_byte >= b.start_byte:
@@ -264,7 +297,7 @@ def dominates(a: Node, b: Node) -> bool:
             right = anc.child_by_field_name("right")
             if right is not None and contains(right, a):
                 return False
-    return can_reach(a, b)
+    return can_reach(a, b, index)
 
 
 def exits_within(block: Node) -> list[Node]:
@@ -277,57 +310,60 @@ def exits_within(block: Node) -> list[Node]:
     ):
         return [block]  # a branch that is a single exit statement
     out: list[Node] = []
-
-    def walk(node: Node, loop_depth: int) -> None:
-        for child in node.named_children:
+    # (node, loops and switches around it inside the block), in source order
+    stack: list[tuple[Node, int]] = [(block, 0)]
+    while stack:
+        node, loop_depth = stack.pop()
+        for child in reversed(node.named_children):
             if child.type in ("return_statement", "goto_statement"):
                 out.append(child)
             elif child.type in ("break_statement", "continue_statement"):
                 if loop_depth == 0:
                     out.append(child)
-            elif child.type in ("function_definition",):
-                continue
-            else:
+            elif child.type != "function_definition":
                 nested = loop_depth + (1 if child.type in (*_LOOPS, "switch_statement") else 0)
-                walk(child, nested)
-
-    walk(block, 0)
+                stack.append((child, nested))
+    out.sort(key=lambda n: n.start_byte)
     return out
 
 
-def labels(scope: Node) -> dict[str, Node]:
+def labels(scope: Node, index: FlowIndex | None = None) -> dict[str, Node]:
     """``label:`` statements in ``scope`` by name."""
+    if index is not None:
+        return index.remember(("labels", scope.id), lambda: labels(scope))
     out: dict[str, Node] = {}
-
-    def walk(node: Node) -> None:
-        for child in node.named_children:
-            if child.type == "labeled_statement":
-                label = child.child_by_field_name("label")
-                if label is not None:
-                    out[text(label)] = child
-            walk(child)
-
-    walk(scope)
+    for node in preorder(scope):
+        if node.type == "labeled_statement" and not same(node, scope):
+            label = node.child_by_field_name("label")
+            if label is not None:
+                out[text(label)] = node
     return out
 
 
-def following_statements(stmt: Node) -> list[Node]:
+def following_statements(
+    stmt: Node, index: FlowIndex | None = None, limit: int | None = None
+) -> list[Node]:
     """The statements after ``stmt`` in its list, then after its enclosing statements,
-    up to the function: what runs next when ``stmt`` completes normally."""
-    out: list[Node] = []
+    up to the function: what runs next when ``stmt`` completes normally (the first
+    ``limit`` of them when given)."""
+    return list(islice(next_statements(stmt, index), limit))
+
+
+def next_statements(stmt: Node, index: FlowIndex | None = None) -> Iterator[Node]:
+    """:func:`following_statements`, one at a time (callers that stop early pay for
+    what they read)."""
+    idx = index if index is not None else FlowIndex()
     child = stmt
     for anc in ancestors(stmt):
-        if anc.type in ("compound_statement", "case_statement", "translation_unit"):
-            after = False
-            for sib in anc.named_children:
-                if after and sib.type != "comment":
-                    out.append(sib)
-                if same(sib, child):
-                    after = True
+        if anc.type in _LISTS:
+            block = idx.statement_list(anc)
+            i = block.position.get(child.id)
+            if i is not None:
+                for j in range(i + 1, len(block.siblings)):
+                    yield block.siblings[j]
         if anc.type in _FUNCTION_BOUNDARY or anc.type in _LOOPS:
             break
         child = anc
-    return out
 
 
 # --- expressions -------------------------------------------------------------------
@@ -455,7 +491,7 @@ class Branches:
     zero: Node | None  # what runs when it is zero
 
 
-def branches_on(call: Node) -> Branches | None:
+def branches_on(call: Node, index: FlowIndex | None = None) -> Branches | None:
     """For a call whose value an ``if`` tests (directly, or through a variable that the
     next statements test), the branch taken on non-zero and on zero."""
     use = result_use(call)
@@ -467,7 +503,7 @@ def branches_on(call: Node) -> Branches | None:
             return None
     elif use.kind == "assigned" and use.target:
         stmt = statement_of(use.consumer)
-        for nxt in following_statements(stmt)[:3]:
+        for nxt in following_statements(stmt, index, limit=3):
             if nxt.type == "if_statement":
                 cond = nxt.child_by_field_name("condition")
                 found = _find_identifier(cond, use.target) if cond is not None else None
@@ -510,12 +546,9 @@ def _simple_test(if_node: Node, value: Node) -> bool:
 
 
 def _find_identifier(node: Node, name: str) -> Node | None:
-    if node.type == "identifier" and text(node) == name:
-        return node
-    for child in node.named_children:
-        found = _find_identifier(child, name)
-        if found is not None:
-            return found
+    for cur in preorder(node):
+        if cur.type == "identifier" and text(cur) == name:
+            return cur
     return None
 
 
@@ -535,13 +568,19 @@ class Fact:
 
 def is_orphan_else(node: Node) -> bool:
     """A bare ``else`` that a fragment parse left as an expression statement."""
-    return node.type == "expression_statement" and text(node).rstrip(";").strip() == "else"
+    return (
+        node.type == "expression_statement"
+        and node.end_byte - node.start_byte < 80  # don't read a huge statement's text
+        and text(node).rstrip(";").strip() == "else"
+    )
 
 
 def is_synthetic_condition(cond: Node) -> bool:
     """``if (1)``: what :mod:`~reviewbot.analyze.cmodel` puts before a hunk that starts
     inside the then-block of an if/else (the real condition is above the hunk)."""
-    return text(cond) == "(1)" and cond.start_point.row == 0
+    return (
+        cond.start_point.row == 0 and cond.end_byte - cond.start_byte == 3 and text(cond) == "(1)"
+    )
 
 
 def other_arm(orphan: Node) -> tuple[Node | None, Node | None]:
@@ -564,10 +603,193 @@ def other_arm(orphan: Node) -> tuple[Node | None, Node | None]:
     )
 
 
-def known_facts(node: Node) -> list[Fact]:
+# Which facts a caller of :func:`known_facts` cares about; a module-level function, so
+# that it can key the index's tables.
+FactFilter = Callable[[Fact, "FlowIndex"], bool]
+
+
+def _sibling_fact(sib: Node) -> Fact | None:
+    """What a statement tells the statements after it: ``if (c) return;`` that ``c`` is
+    false, ``BUG_ON(c)`` likewise."""
+    if sib.type == "if_statement" and sib.child_by_field_name("alternative") is None:
+        cons = sib.child_by_field_name("consequence")
+        cond = sib.child_by_field_name("condition")
+        if cons is not None and cond is not None and ends_with_exit(cons):
+            return Fact(cond, False, "early-exit")
+    if sib.type == "expression_statement" and sib.named_children:
+        call = sib.named_children[0]
+        if call.type == "call_expression" and callee(call) in ASSERT_CALLS:
+            args = call_args(call)
+            if args:
+                return Fact(args[0], False, "assert")
+    return None
+
+
+@dataclass(frozen=True)
+class _StatementList:
+    """The facts a statement list's statements establish, for every position in it."""
+
+    siblings: list[Node]  # the statements (comments left out)
+    position: dict[int, int]  # node id of a statement -> its index in ``siblings``
+    facts: list[Fact]  # what the statements establish, in order
+    before: list[int]  # before[i]: how many of ``facts`` come from ``siblings[:i]``
+    exit_from: list[bool]  # exit_from[i]: one of ``siblings[i:]`` always leaves
+
+    @classmethod
+    def of(cls, block: Node) -> _StatementList:
+        siblings = [c for c in block.named_children if c.type != "comment"]
+        facts: list[Fact] = []
+        before: list[int] = []
+        for sib in siblings:
+            before.append(len(facts))
+            fact = _sibling_fact(sib)
+            if fact is not None:
+                facts.append(fact)
+        before.append(len(facts))
+        exit_from = [False] * (len(siblings) + 1)
+        for i in range(len(siblings) - 1, -1, -1):
+            exit_from[i] = exit_from[i + 1] or ends_with_exit(siblings[i])
+        position = {sib.id: i for i, sib in enumerate(siblings)}
+        return cls(siblings, position, facts, before, exit_from)
+
+
+class FlowIndex:
+    """The per-fragment tables behind the questions rules ask once per call site.
+
+    Built on first use and kept by the fragment (:func:`index_of`), so a rule that asks
+    for every one of thousands of calls what is known there, or what a name was
+    assigned, pays for one pass over the tree, not one per call. Nodes are keyed by
+    ``Node.id``, which is unique within one tree: an index only ever sees its own
+    fragment's nodes. A ``FlowIndex()`` without a fragment answers one-off questions.
+    """
+
+    def __init__(self, frag: Fragment | None = None) -> None:
+        self.frag = frag
+        self._lists: dict[int, _StatementList] = {}
+        self._assigns: dict[int, dict[str, list[tuple[Node, Node]]]] = {}
+        self._calls: dict[frozenset[str] | None, tuple[tuple[Call, ...], list[int]]] = {}
+        self._calls_within: dict[tuple[frozenset[str] | None, int], tuple[Call, ...]] = {}
+        self._memo: dict[Hashable, object] = {}
+
+    def statement_list(self, block: Node) -> _StatementList:
+        found = self._lists.get(block.id)
+        if found is None:
+            found = self._lists[block.id] = _StatementList.of(block)
+        return found
+
+    def list_facts(
+        self, block: Node, relevant: FactFilter | None = None
+    ) -> tuple[list[Fact], list[int]]:
+        """A statement list's facts and how many come before each position (as in
+        :class:`_StatementList`), only the ``relevant`` ones when given."""
+        every = self.statement_list(block)
+        if relevant is None:
+            return every.facts, every.before
+        key = ("list-facts", block.id, relevant)
+        if key not in self._memo:
+            kept: list[Fact] = []
+            upto = [0]  # upto[k]: how many of every.facts[:k] are kept
+            for fact in every.facts:
+                if relevant(fact, self):
+                    kept.append(fact)
+                upto.append(len(kept))
+            self._memo[key] = (kept, [upto[b] for b in every.before])
+        return cast(tuple[list[Fact], list[int]], self._memo[key])
+
+    def assignments(self, scope: Node) -> dict[str, list[tuple[Node, Node]]]:
+        """Plain ``name = value`` and ``T name = value`` in ``scope`` by name, in source
+        order: (the assignment or declarator, the value)."""
+        table = self._assigns.get(scope.id)
+        if table is None:
+            table = self._assigns[scope.id] = {}
+            for node in preorder(scope):
+                if node.type == "assignment_expression":
+                    left = node.child_by_field_name("left")
+                    right = node.child_by_field_name("right")
+                    op = text(node.child_by_field_name("operator"))
+                    if left is not None and right is not None and op == "=":
+                        table.setdefault(text(left), []).append((node, right))
+                elif node.type == "init_declarator":
+                    decl = node.child_by_field_name("declarator")
+                    value = node.child_by_field_name("value")
+                    if decl is not None and value is not None:
+                        table.setdefault(text(decl).lstrip("* "), []).append((node, value))
+        return table
+
+    def identifiers(self, scope: Node) -> dict[str, list[Node]]:
+        """The ``identifier`` nodes in ``scope`` by name, in source order."""
+        key = ("identifiers", scope.id)
+        if key not in self._memo:
+            table: dict[str, list[Node]] = {}
+            for node in preorder(scope):
+                if node.type == "identifier":
+                    table.setdefault(text(node), []).append(node)
+            self._memo[key] = table
+        return cast(dict[str, list[Node]], self._memo[key])
+
+    def calls(
+        self, names: set[str] | frozenset[str] | None = None, scope: Node | None = None
+    ) -> tuple[Call, ...]:
+        """The fragment's calls to ``names`` (all calls: None) in source order, only
+        those inside ``scope`` when given: a slice, not a scan."""
+        if self.frag is None:
+            raise ValueError("a FlowIndex without a fragment has no calls")
+        key = frozenset(names) if names is not None else None
+        entry = self._calls.get(key)
+        if entry is None:
+            found = tuple(sorted(self.frag.calls(names), key=lambda c: c.node.start_byte))
+            entry = self._calls[key] = (found, [c.node.start_byte for c in found])
+        found, starts = entry
+        if scope is None:
+            return found
+        within = self._calls_within.get((key, scope.id))
+        if within is None:
+            lo = bisect_left(starts, scope.start_byte)
+            hi = bisect_left(starts, scope.end_byte, lo)
+            within = tuple(c for c in found[lo:hi] if c.node.end_byte <= scope.end_byte)
+            self._calls_within[(key, scope.id)] = within
+        return within
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ``key`` for this fragment (helpers of the rule packs
+        keep their per-function tables here)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
+
+
+_INDEX_ATTRIBUTE = "_flow_index"
+
+
+def index_of(frag: Fragment) -> FlowIndex:
+    """The fragment's :class:`FlowIndex`, built on first use and stored on the fragment
+    (it lives exactly as long as the parse tree whose node ids it holds)."""
+    found = frag.__dict__.get(_INDEX_ATTRIBUTE)
+    if isinstance(found, FlowIndex):
+        return found
+    index = FlowIndex(frag)
+    frag.__dict__[_INDEX_ATTRIBUTE] = index
+    return index
+
+
+def known_facts(
+    node: Node, index: FlowIndex | None = None, relevant: FactFilter | None = None
+) -> list[Fact]:
     """Conditions that hold at ``node``: enclosing ``if`` arms, earlier ``if (c) return;``
-    in enclosing blocks, and stopping asserts (``BUG_ON(c)``) before it."""
+    in enclosing blocks, and stopping asserts (``BUG_ON(c)``) before it.
+
+    Pass the fragment's index when asking for many nodes of one fragment, and, when
+    only some facts can matter, a module-level ``relevant(fact, index)`` filter: the
+    index keeps each block's relevant facts, so a call after thousands of irrelevant
+    early returns costs no more than one after none.
+    """
+    idx = index if index is not None else FlowIndex()
     facts: list[Fact] = []
+
+    def add(fact: Fact) -> None:
+        if relevant is None or relevant(fact, idx):
+            facts.append(fact)
+
     child = node
     for anc in ancestors(node):
         if anc.type == "if_statement":
@@ -577,84 +799,44 @@ def known_facts(node: Node) -> list[Fact]:
             # its condition is not the code's, only the shape is.
             unknown = cond is not None and is_synthetic_condition(cond)
             if cond is not None and arm == "then":
-                facts.append(Fact(cond, True, "unknown-if" if unknown else "if"))
+                add(Fact(cond, True, "unknown-if" if unknown else "if"))
             elif cond is not None and arm == "else":
-                facts.append(Fact(cond, False, "unknown-else" if unknown else "else"))
-        if anc.type in ("compound_statement", "translation_unit", "case_statement"):
-            prev: Node | None = None
-            siblings = [c for c in anc.named_children if c.type != "comment"]
-            for i, sib in enumerate(siblings):
-                if contains(sib, child):
-                    # A hunk that starts inside an if/else shows ``} else {`` without its
-                    # ``if``: the parse has the block, a bare ``else``, then the block.
-                    if (
-                        sib.type == "compound_statement"
-                        and prev is not None
-                        and is_orphan_else(prev)
-                    ):
-                        facts.append(Fact(prev, False, "unknown-else"))
-                    nxt = siblings[i + 1] if i + 1 < len(siblings) else None
-                    if sib.type == "compound_statement" and nxt is not None and is_orphan_else(nxt):
-                        facts.append(Fact(nxt, True, "unknown-if"))
-                    break
-                if sib.type == "if_statement" and sib.child_by_field_name("alternative") is None:
-                    cons = sib.child_by_field_name("consequence")
-                    cond = sib.child_by_field_name("condition")
-                    if cons is not None and cond is not None and ends_with_exit(cons):
-                        facts.append(Fact(cond, False, "early-exit"))
-                if sib.type == "expression_statement" and sib.named_children:
-                    call = sib.named_children[0]
-                    if call.type == "call_expression" and callee(call) in ASSERT_CALLS:
-                        args = call_args(call)
-                        if args:
-                            facts.append(Fact(args[0], False, "assert"))
-                if sib.type != "comment":
-                    prev = sib
+                add(Fact(cond, False, "unknown-else" if unknown else "else"))
+        if anc.type in _LISTS:
+            block = idx.statement_list(anc)
+            i = block.position.get(child.id)
+            kept, before = idx.list_facts(anc, relevant)
+            facts += kept[: before[len(block.siblings) if i is None else i]]
+            if i is not None and child.type == "compound_statement":
+                # A hunk that starts inside an if/else shows ``} else {`` without its
+                # ``if``: the parse has the block, a bare ``else``, then the block.
+                prev = block.siblings[i - 1] if i > 0 else None
+                if prev is not None and is_orphan_else(prev):
+                    add(Fact(prev, False, "unknown-else"))
+                nxt = block.siblings[i + 1] if i + 1 < len(block.siblings) else None
+                if nxt is not None and is_orphan_else(nxt):
+                    add(Fact(nxt, True, "unknown-if"))
         if anc.type in _FUNCTION_BOUNDARY:
             break
         child = anc
     return facts
 
 
-def assignments(scope: Node, name: str) -> list[tuple[Node, Node]]:
+def assignments(scope: Node, name: str, index: FlowIndex | None = None) -> list[tuple[Node, Node]]:
     """``name = value`` and ``T name = value`` in ``scope``: (statement-level node, value)."""
-    out: list[tuple[Node, Node]] = []
-
-    def walk(node: Node) -> None:
-        if node.type == "assignment_expression":
-            left = node.child_by_field_name("left")
-            right = node.child_by_field_name("right")
-            op = text(node.child_by_field_name("operator"))
-            if left is not None and right is not None and op == "=" and text(left) == name:
-                out.append((node, right))
-        elif node.type == "init_declarator":
-            decl = node.child_by_field_name("declarator")
-            value = node.child_by_field_name("value")
-            if decl is not None and value is not None and text(decl).lstrip("* ") == name:
-                out.append((node, value))
-        for child in node.named_children:
-            walk(child)
-
-    walk(scope)
-    return out
+    idx = index if index is not None else FlowIndex()
+    return list(idx.assignments(scope).get(name, ()))
 
 
 def declares(scope: Node, name: str) -> Node | None:
     """A declaration of local ``name`` (or a parameter) visible in ``scope``."""
-
-    def walk(node: Node) -> Node | None:
+    for node in preorder(scope):
         if node.type in ("declaration", "parameter_declaration"):
             for d in node.named_children:
                 target = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
                 if target is not None and text(target).lstrip("* ").split("[")[0] == name:
                     return node
-        for child in node.named_children:
-            found = walk(child)
-            if found is not None:
-                return found
-        return None
-
-    return walk(scope)
+    return None
 
 
 def is_parameter(scope: Node, name: str) -> bool:
@@ -668,5 +850,5 @@ def is_parameter(scope: Node, name: str) -> bool:
 
 
 def all_calls(frag: Fragment, names: set[str] | frozenset[str] | None = None) -> list[Call]:
-    """The fragment's calls in source order (the C model finds them once per fragment)."""
-    return frag.calls(names)
+    """The fragment's calls in source order (found once per fragment and name set)."""
+    return list(index_of(frag).calls(names))

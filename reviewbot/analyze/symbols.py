@@ -145,7 +145,11 @@ def definitions(frag: Fragment) -> Iterator[Definition]:
             _conditional(node),
         )
 
-    def walk(node: tree_sitter.Node) -> Iterator[Definition]:
+    # An explicit stack, not recursion: a patch can nest expressions thousands deep.
+    stack = [frag.root]
+    while stack:
+        node = stack.pop()
+        stack.extend(reversed(node.children))
         # Kernel style starts definitions in column 0; an indented "definition" is a
         # statement the fragment parse misread (a loop macro with a block, say).
         top = node.start_point.column == 0
@@ -172,10 +176,6 @@ def definitions(frag: Fragment) -> Iterator[Definition]:
             found = _declared_function(node)
             if found is not None:
                 yield make(found[0], found[1], "prototype", _is_static(node), None)
-        for child in node.children:
-            yield from walk(child)
-
-    return walk(frag.root)
 
 
 @dataclass

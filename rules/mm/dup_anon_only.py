@@ -54,10 +54,10 @@ from .dup_site import (
     NEEDS_TREE,
     Site,
     deletion_point,
+    distinct,
     hunk_pairs,
     object_name,
     sites,
-    touched,
     weak_twins,
 )
 from .rmap_api import (
@@ -126,12 +126,10 @@ def _has_file_dup(site: Site, node: flow.Node) -> bool:
 
 
 def _has_anon_test(cond: flow.Node) -> bool:
-    def walk(node: flow.Node) -> bool:
-        if node.type == "call_expression" and flow.callee(node) in ANON_TESTS:
-            return True
-        return any(walk(c) for c in node.named_children)
-
-    return walk(cond)
+    return any(
+        node.type == "call_expression" and flow.callee(node) in ANON_TESTS
+        for node in flow.preorder(cond)
+    )
 
 
 def _guard_removed_earlier(site: Site) -> Call | None:
@@ -158,13 +156,12 @@ def _guard_removed_earlier(site: Site) -> Call | None:
 def _triggered(site: Site) -> bool:
     if site.changed:
         return True
-    # a changed line among the conditions that guard the call
-    for fact in site.facts:
-        if touched(site, fact.cond):
-            return True
+    if site.guard_changed:  # a changed line among the conditions that guard the call
+        return True
     return bool(site.removed_in_hunk(set(ANON_TESTS))) or bool(site.pre_calls(set(ANON_TESTS)))
 
 
+@distinct
 def check(ctx: PatchContext) -> Iterator[Hit]:
     all_sites = list(sites(ctx, TRY_FUNCTIONS))
     yield from _guards_removed_alone(ctx, {(s.view.path, s.function) for s in all_sites})
@@ -272,9 +269,8 @@ def check(ctx: PatchContext) -> Iterator[Hit]:
                 confidence=Confidence.MEDIUM,
             )
             continue
-        guard_changed = any(touched(site, f.cond) for f in site.facts)
         if not site.changed or (
-            not guard_changed and any(c.callee in TRY_FUNCTIONS for c in site.converted_from)
+            not site.guard_changed and any(c.callee in TRY_FUNCTIONS for c in site.converted_from)
         ):
             continue
         yield Hit(
@@ -351,7 +347,7 @@ def _replaces_file_dup(site: Site) -> Call | None:
     """The added try call takes the place of a file dup of the same page that this hunk
     removes, and the patch adds no anon test in the function: the call now sits where
     the file page was handled."""
-    if not site.changed or any(touched(site, f.cond) for f in site.facts):
+    if not site.changed or site.guard_changed:
         return None
     removed = site.removed_in_hunk(set(FILE_DUPS) | {"hugetlb_add_file_rmap"})
     if not removed:

@@ -36,6 +36,7 @@ References
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 
 from reviewbot.analyze import flow
@@ -43,7 +44,7 @@ from reviewbot.engine.rule import Hit, PatchContext, Rule
 from reviewbot.findings import Confidence, Severity
 from reviewbot.kernel import VersionRange
 
-from .dup_site import NEEDS_TREE, Site, sites
+from .dup_site import NEEDS_TREE, Site, distinct, sites
 from .rmap_api import LORE_OVERHAUL, LORE_SPLIT, TRY_FUNCTIONS
 
 WHY = (
@@ -74,24 +75,18 @@ def _device_context(site: Site) -> bool:
         return False
     # copy_nonpresent_pte(): only its device-private branch dups; unless the visible
     # branch says it is another kind of entry, that is where the call is.
-    for fact in site.facts:
-        for atom in _atoms(fact.cond):
-            if atom in _OTHER_ENTRIES and fact.source in ("if",):
-                return False
+    for fact in flow.known_facts(site.node, site.index, _enclosing_if):
+        if _atoms(fact.cond) & _OTHER_ENTRIES:
+            return False
     return True
 
 
+def _enclosing_if(fact: flow.Fact, index: flow.FlowIndex) -> bool:
+    return fact.source == "if"
+
+
 def _atoms(cond: flow.Node) -> set[str]:
-    out: set[str] = set()
-
-    def walk(node: flow.Node) -> None:
-        if node.type == "call_expression":
-            out.add(flow.callee(node))
-        for child in node.named_children:
-            walk(child)
-
-    walk(cond)
-    return out
+    return {flow.callee(node) for node in flow.preorder(cond) if node.type == "call_expression"}
 
 
 def _says_cannot_fail(site: Site) -> bool:
@@ -107,47 +102,35 @@ def _read_later(site: Site, use: flow.ResultUse) -> bool | None:
     None when the rest of the function is not visible."""
     name = use.target or ""
     start = use.consumer.end_byte
-    found_any = False
-
-    def walk(node: flow.Node) -> bool:
-        nonlocal found_any
-        if node.start_byte >= start and node.type == "identifier" and flow.text(node) == name:
-            parent = node.parent
-            is_store = (
-                parent is not None
-                and parent.type == "assignment_expression"
-                and flow.same(parent.child_by_field_name("left") or parent, node)
-                and flow.text(parent.child_by_field_name("operator")) == "="
-            )
-            if not is_store:
-                return True
-            found_any = True
-        return any(walk(c) for c in node.named_children if c.end_byte > start)
-
-    first = _first_use(site.scope, name, start)
-    if first is not None and _overwrites(first, use.consumer):
+    uses, starts, reads = site.index.remember(
+        ("uses", site.scope.id, name), lambda: _uses(site.index, site.scope, name)
+    )
+    at = bisect_left(starts, start)
+    if at < len(uses) and _overwrites(uses[at], use.consumer):
         return False  # stored over, unconditionally, before anything reads it
-    if walk(site.scope):
+    if bisect_left(reads, start) < len(reads):
         return True
     return False if site.whole else None
 
 
-def _first_use(scope: flow.Node, name: str, start: int) -> flow.Node | None:
-    best: flow.Node | None = None
+def _uses(
+    index: flow.FlowIndex, scope: flow.Node, name: str
+) -> tuple[list[flow.Node], list[int], list[int]]:
+    """The identifiers ``name`` in ``scope``, where they start, and where those that
+    read it start, in source order."""
+    uses = index.identifiers(scope).get(name, [])
+    return uses, [n.start_byte for n in uses], [n.start_byte for n in uses if not _is_store(n)]
 
-    def walk(node: flow.Node) -> None:
-        nonlocal best
-        if best is not None and node.start_byte > best.start_byte:
-            return
-        if node.start_byte >= start and node.type == "identifier" and flow.text(node) == name:
-            best = node
-            return
-        for child in node.named_children:
-            if child.end_byte > start:
-                walk(child)
 
-    walk(scope)
-    return best
+def _is_store(ident: flow.Node) -> bool:
+    """``ident`` is the left side of a plain ``=`` (its value is not read there)."""
+    parent = ident.parent
+    return (
+        parent is not None
+        and parent.type == "assignment_expression"
+        and flow.same(parent.child_by_field_name("left") or parent, ident)
+        and flow.text(parent.child_by_field_name("operator")) == "="
+    )
 
 
 def _overwrites(ident: flow.Node, store: flow.Node) -> bool:
@@ -175,9 +158,7 @@ def _overwrites(ident: flow.Node, store: flow.Node) -> bool:
 
 
 def _find_name(node: flow.Node, name: str) -> bool:
-    if node.type == "identifier" and flow.text(node) == name:
-        return True
-    return any(_find_name(c, name) for c in node.named_children)
+    return any(n.type == "identifier" and flow.text(n) == name for n in flow.preorder(node))
 
 
 def _tested_before(site: Site) -> bool:
@@ -202,6 +183,7 @@ def _triggered(site: Site) -> bool:
     return site.post.complete and bool(site.post.line_of(stmt) in site.post.changed)
 
 
+@distinct
 def check(ctx: PatchContext) -> Iterator[Hit]:
     for site in sites(ctx, TRY_FUNCTIONS):
         if not _triggered(site):

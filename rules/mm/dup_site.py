@@ -9,14 +9,16 @@ before the patch. This module answers them once.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from reviewbot.analyze import flow
 from reviewbot.analyze.cmodel import Call, FileView, Fragment
-from reviewbot.engine.rule import PatchContext
+from reviewbot.engine.rule import Hit, PatchContext
 
 from .rmap_api import (
     ALIAS_GETTERS,
@@ -40,6 +42,24 @@ NEEDS_TREE = "needs the whole function to decide; run with --tree"
 _ADDR_PAGE = re.compile(r"^&\s*\(?\s*([A-Za-z_]\w*)\s*\)?\s*->\s*page$")
 _ALIAS_CALL = re.compile(r"^(\w+)\s*\((.*)\)$")
 _CAST = re.compile(r"^\(\s*(?:const\s+)?struct\s+\w+\s*\*\s*\)\s*(.+)$")
+
+
+def distinct(
+    check: Callable[[PatchContext], Iterable[Hit]],
+) -> Callable[[PatchContext], Iterator[Hit]]:
+    """``check`` without exact repeats among its hits: a thousand calls on one line say
+    the same thing once (the engine drops repeats too, but only after fingerprinting
+    each by the text of its line)."""
+
+    @functools.wraps(check)
+    def run(ctx: PatchContext) -> Iterator[Hit]:
+        seen: set[Hit] = set()
+        for hit in check(ctx):
+            if hit not in seen:
+                seen.add(hit)
+                yield hit
+
+    return run
 
 
 def object_name(expr: str) -> str:
@@ -142,6 +162,11 @@ class Site:
     def scope(self) -> Node:
         return flow.function_scope(self.node)
 
+    @property
+    def index(self) -> flow.FlowIndex:
+        """The post-image fragment's flow tables (shared by every site of it)."""
+        return flow.index_of(self.post)
+
     @cached_property
     def whole(self) -> bool:
         """The whole function is visible: missing evidence is really missing."""
@@ -161,7 +186,7 @@ class Site:
     @cached_property
     def objects(self) -> frozenset[str]:
         """The page/folio names and their visible aliases (``folio = page_folio(page)``)."""
-        return frozenset(aliases(self.scope, self.direct_objects))
+        return frozenset(aliases(self.scope, self.direct_objects, self.index))
 
     @cached_property
     def loose_objects(self) -> frozenset[str]:
@@ -176,29 +201,29 @@ class Site:
         return bool(call.args) and object_name(call.args[0]) in names
 
     def calls_in_scope(self, names: set[str] | frozenset[str]) -> list[Call]:
-        return [
-            c
-            for c in flow.all_calls(self.post, names)
-            if flow.contains(self.scope, c.node) and not flow.same(c.node, self.node)
-        ]
+        return [c for c in self.index.calls(names, self.scope) if not flow.same(c.node, self.node)]
 
     @cached_property
-    def refs_before(self) -> list[Call]:
-        return [
-            c
-            for c in self.calls_in_scope(set(REF_TAKE))
-            if self.on_objects(c) and flow.can_reach(c.node, self.node)
-        ]
+    def ref_before(self) -> Call | None:
+        """The last reference take on the page/folio that runs before the call on its
+        path (searched backwards from the call: the nearest one usually is it)."""
+        takes = self.index.calls(_REF_TAKES, self.scope)
+        start = self.node.start_byte
+        for i in range(bisect_left(takes, start, key=_start) - 1, -1, -1):
+            c = takes[i]
+            if self.on_objects(c) and flow.can_reach(c.node, self.node, self.index):
+                return c
+        return None
 
     @cached_property
-    def refs_after(self) -> list[Call]:
-        return [
-            c
-            for c in self.calls_in_scope(set(REF_TAKE))
-            if self.on_objects(c)
-            and c.node.start_byte > self.node.end_byte
-            and flow.can_reach(self.node, c.node)
-        ]
+    def ref_after(self) -> Call | None:
+        """The first reference take on the page/folio that the call reaches after it."""
+        takes = self.index.calls(_REF_TAKES, self.scope)
+        for i in range(bisect_right(takes, self.node.end_byte, key=_start), len(takes)):
+            c = takes[i]
+            if self.on_objects(c) and flow.can_reach(self.node, c.node, self.index):
+                return c
+        return None
 
     def later_refs(self) -> list[Call]:
         """Reference takes on the same names added in later hunks of the same function."""
@@ -232,7 +257,7 @@ class Site:
         if self.pre is None:
             return self.loose_objects
         out = set(self.loose_objects)
-        for name in aliases(self.pre.root, set(self.loose_objects)):
+        for name in aliases(self.pre.root, self.loose_objects, flow.index_of(self.pre)):
             out |= weak_twins(name)
         return frozenset(out)
 
@@ -240,35 +265,51 @@ class Site:
         return bool(call.args) and object_name(call.args[0]) in self.pre_objects
 
     @cached_property
-    def converted_from(self) -> list[Call]:
+    def converted_from(self) -> tuple[Call, ...]:
         """Dup calls the patch removes in this hunk on the same page/folio: this call
         replaces one of them (an API conversion, not a new dup site)."""
-        removed = self.pre_calls(set(DUP_FUNCTIONS))
-        mine = [
-            c
-            for c in removed
-            if {
-                object_name(c.args[i])
-                for i in DUP_FUNCTIONS[c.callee].object_args
-                if i < len(c.args)
-            }
-            & self.pre_objects
-        ]
-        return mine
+        return self._removed_on_objects(frozenset(DUP_FUNCTIONS), _dup_objects)
 
-    def removed_in_hunk(self, names: set[str]) -> list[Call]:
-        return [c for c in self.pre_calls(names) if self.pre_on_objects(c)]
+    def removed_in_hunk(self, names: set[str]) -> tuple[Call, ...]:
+        """Calls to ``names`` on this page/folio (its first argument) that the patch
+        removes in this hunk."""
+        return self._removed_on_objects(frozenset(names), _first_object)
+
+    def _removed_on_objects(
+        self, names: frozenset[str], objects_of: Callable[[Call], set[str]]
+    ) -> tuple[Call, ...]:
+        if self.pre is None:
+            return ()
+        pre, index = self.pre, flow.index_of(self.pre)
+        # once per hunk and page/folio names: every site of the hunk asks
+        table = index.remember(
+            ("removed-by-object", names, objects_of),
+            lambda: _by_object([c for c in flow.all_calls(pre, names) if c.added], objects_of),
+        )
+
+        def collect() -> tuple[Call, ...]:
+            found = {id(c): c for name in self.pre_objects for c in table.get(name, ())}
+            return tuple(sorted(found.values(), key=lambda c: c.node.start_byte))
+
+        return index.remember(("removed-on", names, objects_of, self.pre_objects), collect)
 
     # --- what is known about the page here --------------------------------------
 
     @cached_property
     def facts(self) -> list[flow.Fact]:
-        return flow.known_facts(self.node)
+        """Every fact known at the call (as many as the early returns above it: rules
+        that look for one kind ask :func:`flow.known_facts` with a filter)."""
+        return flow.known_facts(self.node, self.index)
+
+    @cached_property
+    def guard_changed(self) -> bool:
+        """The patch changes a line of a condition known at the call (a guard)."""
+        return bool(flow.known_facts(self.node, self.index, _changed_fact))
 
     def page_kind(self) -> tuple[str | None, flow.Fact | None]:
         """ "anon", "file", "device" (device-private/exclusive: anon, cannot be pinned)
         or None, with the fact that says so."""
-        return page_kind_at(self.node, self.loose_objects, self.scope)
+        return page_kind_at(self.node, self.loose_objects, self.scope, self.index)
 
     @cached_property
     def in_device_entry_function(self) -> bool:
@@ -276,16 +317,68 @@ class Site:
 
     @cached_property
     def unknown_else(self) -> bool:
-        return any(f.source == "unknown-else" for f in self.facts)
+        return bool(flow.known_facts(self.node, self.index, _unknown_else))
+
+
+_REF_TAKES = frozenset(REF_TAKE)
+
+
+def _start(call: Call) -> int:
+    return call.node.start_byte
+
+
+def _first_object(call: Call) -> set[str]:
+    return {object_name(call.args[0])} if call.args else set()
+
+
+def _dup_objects(call: Call) -> set[str]:
+    func = DUP_FUNCTIONS[call.callee]
+    return {object_name(call.args[i]) for i in func.object_args if i < len(call.args)}
+
+
+def _by_object(calls: list[Call], objects_of: Callable[[Call], set[str]]) -> dict[str, list[Call]]:
+    out: dict[str, list[Call]] = {}
+    for call in calls:
+        for name in objects_of(call):
+            out.setdefault(name, []).append(call)
+    return out
+
+
+def _changed_fact(fact: flow.Fact, index: flow.FlowIndex) -> bool:
+    return index.frag is not None and node_touched(index.frag, fact.cond)
+
+
+def _unknown_else(fact: flow.Fact, index: flow.FlowIndex) -> bool:
+    return fact.source == "unknown-else"
+
+
+_KIND_TESTS = DEVICE_TESTS | ANON_VMA_TESTS | ANON_TESTS
+
+
+def _tells_page_kind(fact: flow.Fact, index: flow.FlowIndex) -> bool:
+    """The facts :func:`page_kind_at` can decide on: a condition the fragment does not
+    show, or one with an anon, anon-VMA or device test (or a variable that may hold
+    one) among the atoms it implies."""
+    if fact.source in ("unknown-else", "unknown-if"):
+        return True
+    return any(
+        atom.type == "identifier" or flow.callee(atom) in _KIND_TESTS
+        for atom, _ in implied_atoms(fact.cond, fact.value)
+    )
 
 
 def page_kind_at(
-    node: Node, objects: frozenset[str] | set[str], scope: Node
+    node: Node,
+    objects: frozenset[str] | set[str],
+    scope: Node,
+    index: flow.FlowIndex | None = None,
 ) -> tuple[str | None, flow.Fact | None]:
     """What the code around ``node`` knows about the page: "device" (a device-private
     or device-exclusive entry: anon, cannot be pinned), "anon", "file" (an anon test on
-    one of ``objects`` is false here) or None, with the fact that says so."""
-    for fact in flow.known_facts(node):  # innermost first: the nearest fact decides
+    one of ``objects`` is false here) or None, with the fact that says so. ``index``:
+    the fragment's flow tables, when asking for many nodes of one fragment."""
+    idx = index if index is not None else flow.FlowIndex()
+    for fact in flow.known_facts(node, idx, _tells_page_kind):  # the first that decides
         if fact.source in ("unknown-else", "unknown-if"):
             # the condition is not shown: judge by what the other arm does to the page
             before, after = flow.other_arm(fact.cond)
@@ -299,7 +392,7 @@ def page_kind_at(
                 return "anon", fact
             continue
         for atom, value in implied_atoms(fact.cond, fact.value):
-            name, arg = atom_call(atom, scope)
+            name, arg = atom_call(atom, scope, idx)
             if name in DEVICE_TESTS and value:
                 return "device", fact
             if name in ANON_VMA_TESTS and value:
@@ -315,32 +408,33 @@ def page_kind_at(
 def _arm_kind(arm: Node, objects: frozenset[str] | set[str]) -> str | None:
     """ "anon" when a block does anon-only work on the page (a try-dup call, an
     anon-exclusive test), "file" when it does the file dup; else None."""
-    kind: str | None = None
-
-    def walk(node: Node) -> None:
-        nonlocal kind
+    for node in flow.preorder(arm):
         if node.type == "call_expression":
             name = flow.callee(node)
             args = flow.call_args(node)
             on_me = bool(args) and object_name(flow.text(args[0])) in objects
             if on_me and (name in TRY_FUNCTIONS or name == "PageAnonExclusive"):
-                kind = kind or "anon"
-            elif on_me and name in FILE_BRANCH_CALLS:
-                kind = kind or "file"
-        for child in node.named_children:
-            walk(child)
-
-    walk(arm)
-    return kind
+                return "anon"
+            if on_me and name in FILE_BRANCH_CALLS:
+                return "file"
+    return None
 
 
-def aliases(scope: Node, names: set[str] | frozenset[str]) -> set[str]:
+def aliases(
+    scope: Node, names: set[str] | frozenset[str], index: flow.FlowIndex | None = None
+) -> set[str]:
     """``names`` plus the names that visible assignments tie to them through
-    ``page_folio()``, ``&folio->page``, ``folio_page()`` and friends (both directions)."""
+    ``page_folio()``, ``&folio->page``, ``folio_page()`` and friends (both directions).
+    ``index``: the fragment's flow tables, which keep the answer per scope and names."""
+    if index is None:
+        return _aliases(_alias_assignments(scope), names)
+    pairs = index.remember(("alias-pairs", scope.id), lambda: _alias_assignments(scope))
+    key = ("aliases", scope.id, frozenset(names))
+    return set(index.remember(key, lambda: frozenset(_aliases(pairs, names))))
+
+
+def _aliases(assigns: list[tuple[str, str]], names: set[str] | frozenset[str]) -> set[str]:
     out = set(names)
-    assigns: list[tuple[str, str]] = []  # (left, object of right) for alias-shaped values
-    for left, value in _alias_assignments(scope):
-        assigns.append((left, value))
     for _ in range(3):
         grew = False
         for left, right in assigns:
@@ -355,8 +449,10 @@ def aliases(scope: Node, names: set[str] | frozenset[str]) -> set[str]:
     return out
 
 
-def _alias_assignments(scope: Node) -> Iterator[tuple[str, str]]:
-    def walk(node: Node) -> Iterator[tuple[str, str]]:
+def _alias_assignments(scope: Node) -> list[tuple[str, str]]:
+    """(left, object of right) for the alias-shaped assignments in ``scope``."""
+    out: list[tuple[str, str]] = []
+    for node in flow.preorder(scope):
         left = value = None
         if (
             node.type == "assignment_expression"
@@ -369,40 +465,42 @@ def _alias_assignments(scope: Node) -> Iterator[tuple[str, str]]:
             raw = flow.text(value)
             obj = object_name(raw)
             if obj != raw.strip() and re.fullmatch(r"[A-Za-z_]\w*", obj):
-                yield flow.text(left).lstrip("* "), obj
-        for child in node.named_children:
-            yield from walk(child)
-
-    return walk(scope)
+                out.append((flow.text(left).lstrip("* "), obj))
+    return out
 
 
 def implied_atoms(cond: Node, value: bool) -> list[tuple[Node, bool]]:
     """Predicate calls and plain identifiers whose value follows from ``cond == value``."""
-    node = flow.unwrap(cond)
-    if node.type == "unary_expression" and flow.text(node.child_by_field_name("operator")) == "!":
-        arg = node.child_by_field_name("argument")
-        return implied_atoms(arg, not value) if arg is not None else []
-    if node.type == "binary_expression":
+    out: list[tuple[Node, bool]] = []
+    stack = [(cond, value)]  # left operands on top: atoms come out in source order
+    while stack:
+        expr, val = stack.pop()
+        node = flow.unwrap(expr)
         op = flow.text(node.child_by_field_name("operator"))
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if left is None or right is None:
-            return []
-        if (op == "&&" and value) or (op == "||" and not value):
-            return implied_atoms(left, value) + implied_atoms(right, value)
-        return []
-    if node.type in ("call_expression", "identifier"):
-        return [(node, value)]
-    return []
+        if node.type == "unary_expression" and op == "!":
+            arg = node.child_by_field_name("argument")
+            if arg is not None:
+                stack.append((arg, not val))
+        elif node.type == "binary_expression":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            implied = (op == "&&" and val) or (op == "||" and not val)
+            if left is not None and right is not None and implied:
+                stack += [(right, val), (left, val)]
+        elif node.type in ("call_expression", "identifier"):
+            out.append((node, val))
+    return out
 
 
-def atom_call(atom: Node, scope: Node) -> tuple[str, str | None]:
+def atom_call(
+    atom: Node, scope: Node, index: flow.FlowIndex | None = None
+) -> tuple[str, str | None]:
     """The predicate an atom applies and its first argument; a boolean variable set
     from a predicate (``bool anon = PageAnon(page)``) stands for that predicate."""
     if atom.type == "call_expression":
         args = flow.call_args(atom)
         return flow.callee(atom), (flow.text(args[0]) if args else None)
     name = flow.text(atom)
-    for _, value in flow.assignments(scope, name):
+    for _, value in flow.assignments(scope, name, index):
         inner = flow.unwrap(value)
         if inner.type == "call_expression":
             args = flow.call_args(inner)
@@ -433,10 +531,15 @@ def sites(ctx: PatchContext, names: frozenset[str]) -> Iterator[Site]:
 
 def touched(site: Site, node: Node) -> bool:
     """Some line of ``node`` is added by the patch."""
+    return node_touched(site.post, node)
+
+
+def node_touched(frag: Fragment, node: Node) -> bool:
+    """Some line of ``node`` is a changed line of ``frag``."""
     lo, hi = node.start_point.row, node.end_point.row
-    lines = site.post.lines
+    lines = frag.lines
     return any(
-        (n := lines[r]) is not None and n in site.post.changed
+        (n := lines[r]) is not None and n in frag.changed
         for r in range(lo, min(hi, len(lines) - 1) + 1)
     )
 

@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 
 from reviewbot.analyze import flow
@@ -46,6 +47,7 @@ from reviewbot.kernel import VersionRange
 from .dup_site import (
     NEEDS_TREE,
     atom_call,
+    distinct,
     hunk_pairs,
     implied_atoms,
     object_name,
@@ -76,9 +78,10 @@ _NEAR = 12  # "right before": within this many lines
 def _cow_tested(call: Call) -> bool:
     """An is_cow_mapping() test (or a variable set from one) holds where ``call`` runs."""
     scope = flow.function_scope(call.node)
-    for fact in flow.known_facts(call.node):
+    index = flow.index_of(call.fragment)
+    for fact in flow.known_facts(call.node, index, _may_test_cow):
         for atom, value in implied_atoms(fact.cond, fact.value):
-            name, _ = atom_call(atom, scope)
+            name, _ = atom_call(atom, scope, index)
             if name == "is_cow_mapping" and value:
                 return True
     # ``is_cow_mapping(flags) && page_needs_cow_for_dma(vma, page)``
@@ -91,12 +94,19 @@ def _cow_tested(call: Call) -> bool:
             right = anc.child_by_field_name("right")
             if left is not None and right is not None and flow.contains(right, child):
                 for atom, value in implied_atoms(left, True):
-                    if atom_call(atom, scope)[0] == "is_cow_mapping" and value:
+                    if atom_call(atom, scope, index)[0] == "is_cow_mapping" and value:
                         return True
         if flow.is_statement(anc):
             break
         child = anc
     return False
+
+
+def _may_test_cow(fact: flow.Fact, index: flow.FlowIndex) -> bool:
+    return any(
+        atom.type == "identifier" or flow.callee(atom) == "is_cow_mapping"
+        for atom, _ in implied_atoms(fact.cond, fact.value)
+    )
 
 
 def _pinned_test(call: Call) -> bool:
@@ -109,6 +119,9 @@ def _cow_checks(
     ctx: PatchContext, view: FileView, post: Fragment, pre: Fragment | None
 ) -> Iterator[Hit]:
     removed_cow = pre is not None and any(c.added for c in flow.all_calls(pre, {"is_cow_mapping"}))
+    index = flow.index_of(post)
+    tries = index.calls(TRY_FUNCTIONS)
+    try_starts = [t.node.start_byte for t in tries]
     for call in flow.all_calls(post, set(NEEDS_COW)):
         if not call.added or is_api_internal(call.function) or _cow_tested(call):
             continue
@@ -117,8 +130,9 @@ def _cow_checks(
         whole = sees_whole_function(post, call.node)
         # A try-dup call follows on its path: this is the fork path of an anon page,
         # where the check now decides (wrongly, for non-COW mappings) to copy.
+        first = bisect_right(try_starts, call.node.start_byte)
         before_try = any(
-            flow.can_reach(call.node, t.node) for t in flow.all_calls(post, set(TRY_FUNCTIONS))
+            flow.can_reach(call.node, tries[j].node, index) for j in range(first, len(tries))
         )
         if whole or removed_cow or before_try:
             why = (
@@ -154,7 +168,9 @@ def _cow_checks(
 
 
 def _repeated(view: FileView, post: Fragment) -> Iterator[Hit]:
-    tries = list(flow.all_calls(post, set(TRY_FUNCTIONS)))
+    index = flow.index_of(post)
+    tries = index.calls(TRY_FUNCTIONS)
+    try_starts = [t.node.start_byte for t in tries]
     for check_call in flow.all_calls(post):
         if not check_call.added or not _pinned_test(check_call):
             continue
@@ -163,13 +179,16 @@ def _repeated(view: FileView, post: Fragment) -> Iterator[Hit]:
         objects: set[str] = set()
         if check_call.callee in PINNED_CHECKS and check_call.args:
             objects |= weak_twins(object_name(check_call.args[-1]))
-        for dup in tries:
-            near = (
-                check_call.line is not None
-                and dup.line is not None
-                and 0 <= dup.line - check_call.line <= _NEAR
+        # only the try calls after it can be on its path; lines grow along the fragment
+        for j in range(bisect_right(try_starts, check_call.node.start_byte), len(tries)):
+            dup = tries[j]
+            gap = (
+                None if check_call.line is None or dup.line is None else dup.line - check_call.line
             )
-            if not near or not flow.can_reach(check_call.node, dup.node):
+            if gap is not None and gap > _NEAR:
+                break
+            near = gap is not None and 0 <= gap <= _NEAR
+            if not near or not flow.can_reach(check_call.node, dup.node, index):
                 continue
             dup_objects = {object_name(a) for a in dup.args[:2]}
             if objects and not any(weak_twins(o) & objects for o in dup_objects):
@@ -189,6 +208,7 @@ def _repeated(view: FileView, post: Fragment) -> Iterator[Hit]:
             break
 
 
+@distinct
 def check(ctx: PatchContext) -> Iterator[Hit]:
     for view in ctx.c_files:
         for post, pre in hunk_pairs(view):

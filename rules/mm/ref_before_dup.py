@@ -43,7 +43,9 @@ References
 
 from __future__ import annotations
 
+import itertools
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
 from reviewbot.analyze import flow
@@ -57,6 +59,7 @@ from .dup_site import (
     Site,
     count_text,
     deletion_point,
+    distinct,
     first_line,
     function_touched,
     hunk_pairs,
@@ -120,14 +123,16 @@ def _norm(expr: str) -> str:
 def _origin(site: Site, name: str) -> tuple[str, flow.Node | None]:
     """Where ``name`` got its value before the dup: fresh (a getter that takes no
     reference), derived (an alias of another name of the set), unknown, invisible."""
-    assigns = [
-        (n, v)
-        for n, v in flow.assignments(site.scope, name)
-        if n.start_byte < site.node.start_byte and flow.can_reach(n, site.node)
-    ]
-    if not assigns:
+    assigns = site.index.assignments(site.scope).get(name, [])
+    # the last one before the dup that reaches it, searched backwards
+    at = bisect_left(assigns, site.node.start_byte, key=lambda a: a[0].start_byte)
+    last = next(
+        (i for i in range(at - 1, -1, -1) if flow.can_reach(assigns[i][0], site.node, site.index)),
+        None,
+    )
+    if last is None:
         return "invisible", None
-    node, value = assigns[-1]
+    node, value = assigns[last]
     inner = flow.unwrap(value)
     if inner.type == "call_expression":
         callee = flow.callee(inner)
@@ -155,17 +160,25 @@ def _surely_unreferenced(site: Site) -> flow.Node | None:
             fresh = node
     if fresh is None:
         return None
-    for call in flow.all_calls(site.post):
-        if not (fresh.start_byte < call.node.start_byte < site.node.start_byte):
+    # the calls that might take a reference, once per fragment; those in between only
+    suspects = site.index.remember(
+        ("maybe-ref-calls",),
+        lambda: [
+            c
+            for c in flow.all_calls(site.post)
+            if c.callee not in DUP_FUNCTIONS and _MAYBE_REF.search(c.callee)
+        ],
+    )
+    lo = bisect_right(suspects, fresh.start_byte, key=lambda c: c.node.start_byte)
+    hi = bisect_left(suspects, site.node.start_byte, key=lambda c: c.node.start_byte)
+    for i in range(lo, hi):
+        call = suspects[i]
+        if not flow.contains(site.scope, call.node):
             continue
-        if not flow.contains(site.scope, call.node) or call.callee in DUP_FUNCTIONS:
+        if not any(object_name(a) in site.loose_objects for a in call.args):
             continue
-        if not flow.can_reach(call.node, site.node):
-            continue  # on a path that never gets to the dup (a branch that returns)
-        if any(object_name(a) in site.loose_objects for a in call.args) and _MAYBE_REF.search(
-            call.callee
-        ):
-            return None
+        if flow.can_reach(call.node, site.node, site.index):
+            return None  # on the dup's path (not a branch that returns)
     return fresh
 
 
@@ -187,11 +200,10 @@ def _order(site: Site) -> Iterator[Hit]:
     dup = site.func.name
     objs = ", ".join(sorted(site.direct_objects)) or "the page"
     take = _take_for(site)
-    if site.refs_before:
+    if site.ref_before is not None:
         return
-    after = site.refs_after or site.later_refs()
-    if after:
-        late = after[0]
+    late = site.ref_after or next(iter(site.later_refs()), None)
+    if late is not None:
         yield Hit(
             message=(
                 f"{late.callee}({', '.join(late.args)}) takes the reference only after "
@@ -313,9 +325,9 @@ def _order(site: Site) -> Iterator[Hit]:
 
 def _count_problems(site: Site) -> tuple[Call, str, str] | None:
     """(reference call, count it takes, count the dup needs) when they differ."""
-    if not site.refs_before:
+    ref = site.ref_before
+    if ref is None:
         return None
-    ref = site.refs_before[-1]
     for anc in flow.ancestors(site.node):
         loop = anc.type in ("for_statement", "while_statement", "do_statement")
         if loop and not flow.contains(anc, ref.node):
@@ -327,10 +339,10 @@ def _count_problems(site: Site) -> tuple[Call, str, str] | None:
     have = count_text(ref)
     if _norm(want) == _norm(have):
         return None
-    for _, value in flow.assignments(site.scope, _norm(want)):
+    for _, value in flow.assignments(site.scope, _norm(want), site.index):
         if _norm(flow.text(value)) == _norm(have):
             return None
-    for _, value in flow.assignments(site.scope, _norm(have)):
+    for _, value in flow.assignments(site.scope, _norm(have), site.index):
         if _norm(flow.text(value)) == _norm(want):
             return None
     return ref, have, want
@@ -354,10 +366,10 @@ def _same_count(site: Site, want: str, have: str) -> bool:
     """Two count expressions are the same, directly or through a visible assignment."""
     if _norm(want) == _norm(have):
         return True
-    for _, value in flow.assignments(site.scope, _norm(want)):
+    for _, value in flow.assignments(site.scope, _norm(want), site.index):
         if _norm(flow.text(value)) == _norm(have):
             return True
-    for _, value in flow.assignments(site.scope, _norm(have)):
+    for _, value in flow.assignments(site.scope, _norm(have), site.index):
         if _norm(flow.text(value)) == _norm(want):
             return True
     return False
@@ -367,9 +379,9 @@ def _counts(all_sites: list[Site]) -> Iterator[Hit]:
     by_ref: dict[tuple[str, int], list[tuple[Site, bool]]] = {}
     problems: dict[tuple[str, int], tuple[Call, str, str]] = {}
     for site in all_sites:
-        if not site.refs_before or not _triggered(site):
+        ref = site.ref_before
+        if ref is None or not _triggered(site):
             continue
-        ref = site.refs_before[-1]
         key = (site.view.path, ref.node.start_byte)
         problem = _count_problems(site)
         by_ref.setdefault(key, []).append((site, problem is not None))
@@ -418,17 +430,17 @@ def _counts(all_sites: list[Site]) -> Iterator[Hit]:
 
 
 def _drops_reaching(site: Site, exit_node: flow.Node, drops: list[Call]) -> bool:
-    if any(flow.can_reach(d.node, exit_node) for d in drops):
+    if any(flow.can_reach(d.node, exit_node, site.index) for d in drops):
         return True
     if exit_node.type == "goto_statement":
         label = flow.text(exit_node.child_by_field_name("label"))
-        target = flow.labels(site.scope).get(label)
+        target = flow.labels(site.scope, site.index).get(label)
         if target is None:
             return True  # the label is outside what we see: don't guess
-        tail = [target, *flow.following_statements(target)]
+        tail = itertools.chain([target], flow.next_statements(target, site.index))
         for stmt in tail:
-            for call in flow.all_calls(site.post, set(REF_DROP)):
-                if flow.contains(stmt, call.node) and site.on_objects(call):
+            for call in site.index.calls(set(REF_DROP), stmt):
+                if site.on_objects(call):
                     return True
             if flow.is_exit(stmt) or flow.ends_with_exit(stmt):
                 break
@@ -437,7 +449,7 @@ def _drops_reaching(site: Site, exit_node: flow.Node, drops: list[Call]) -> bool
 
 
 def _failure_branch(site: Site) -> Iterator[Hit]:
-    branches = flow.branches_on(site.node)
+    branches = flow.branches_on(site.node, site.index)
     if branches is None or branches.nonzero is None:
         return
     body = branches.nonzero
@@ -445,14 +457,14 @@ def _failure_branch(site: Site) -> Iterator[Hit]:
     changed = site.changed or touched(site, body) or bool(removed_drops)
     if not changed and not (site.post.complete and function_touched(site)):
         return
-    if site.refs_after or (not site.refs_before and site.later_refs()):
+    take = site.ref_before
+    if site.ref_after or (take is None and site.later_refs()):
         return  # the reference comes after the dup: _order reports that
-    if not site.refs_before and (
+    if take is None and (
         site.removed_in_hunk(set(REF_TAKE)) or _surely_unreferenced(site) is not None
     ):
         return  # no reference at all: _order reports that, there is nothing to drop
     dup = site.func.name
-    take = site.refs_before[-1] if site.refs_before else None
     drops = [
         c
         for c in site.calls_in_scope(set(REF_DROP))
@@ -692,13 +704,14 @@ def _moved_down(
 
 def _allocated(frag: Fragment, name: str) -> bool:
     """``name`` holds a page the function allocated (a copy), not one it maps twice."""
-    for _, value in flow.assignments(frag.root, name):
+    for _, value in flow.assignments(frag.root, name, flow.index_of(frag)):
         inner = flow.unwrap(value)
         if inner.type == "call_expression" and "alloc" in flow.callee(inner):
             return True
     return False
 
 
+@distinct
 def check(ctx: PatchContext) -> Iterator[Hit]:
     all_sites = list(sites(ctx, CHECKED_DUPS))
     seen: set[tuple[str, int]] = set()

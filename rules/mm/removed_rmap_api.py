@@ -51,7 +51,7 @@ from reviewbot.engine.rule import Hit, PatchContext, Rule
 from reviewbot.findings import Confidence, Severity
 from reviewbot.kernel import KernelVersion, VersionRange
 
-from .dup_site import object_name, page_kind_at, weak_twins
+from .dup_site import distinct, object_name, page_kind_at, weak_twins
 from .rmap_api import (
     ARITY_ERAS,
     DUP_FUNCTIONS,
@@ -93,7 +93,8 @@ def _shape(call: Call, path: str) -> CallShape:
     loose: set[str] = set()
     for o in objects:
         loose |= weak_twins(o)
-    kind, _ = page_kind_at(call.node, loose, function_scope(call.node))
+    scope = function_scope(call.node)
+    kind, _ = page_kind_at(call.node, loose, scope, flow.index_of(call.fragment))
     hugetlb = (
         "hugetlb" in path
         or "hugetlb" in (call.function or "")
@@ -129,7 +130,7 @@ def _reference_for(name: str) -> str:
     return LORE_OVERHAUL
 
 
-def _missing(ctx: PatchContext, call: Call, path: str, called: dict[str, set[int]]) -> Hit:
+def _missing(ctx: PatchContext, call: Call, path: str) -> Hit:
     rng = ERA_MARKERS[call.callee]
     when = _when(rng, ctx.kernel)
     instead = replacement(call.callee, ctx.kernel, _shape(call, path))
@@ -242,6 +243,7 @@ def _arity(
     )
 
 
+@distinct
 def check(ctx: PatchContext) -> Iterator[Hit]:
     defined, gone, called = _introduced_by(ctx)
     params: dict[str, int | None] = {}
@@ -253,6 +255,7 @@ def check(ctx: PatchContext) -> Iterator[Hit]:
                 if d.kind != "prototype" and d.params is not None:
                     params[name] = d.params
     names = set(ERA_MARKERS)
+    removed: dict[str, set[int]] | None = None  # the patch's removed era calls, on demand
     for view in ctx.c_files:
         for call in (c for f in view.post for c in flow.all_calls(f, names)):
             if not call.added:
@@ -268,12 +271,16 @@ def check(ctx: PatchContext) -> Iterator[Hit]:
                 continue
             if call.callee in called and call.callee not in gone:
                 continue  # the tree the patch applies to calls it, so it has it
-            if _converts_to(call.callee, rng, ctx):
+            if removed is None:
+                removed = _removed_calls(ctx)
+            if _converts_to(call.callee, rng, ctx, removed):
                 continue
-            yield _missing(ctx, call, view.path, called)
+            yield _missing(ctx, call, view.path)
 
 
-def _converts_to(name: str, rng: VersionRange, ctx: PatchContext) -> bool:
+def _converts_to(
+    name: str, rng: VersionRange, ctx: PatchContext, removed: dict[str, set[int]]
+) -> bool:
     """A newer-era call in a patch that removes older-era calls of the same interface:
     the patch converts a tree that already has the new interface (from a prerequisite
     series), whatever the target kernel inferred from the removed calls says."""
@@ -283,7 +290,7 @@ def _converts_to(name: str, rng: VersionRange, ctx: PatchContext) -> bool:
     since = KernelVersion.parse(lower[0])
     if ctx.kernel >= since:
         return False
-    return any(other != name and since not in ERA_MARKERS[other] for other in _removed_calls(ctx))
+    return any(other != name and since not in ERA_MARKERS[other] for other in removed)
 
 
 def _removed_calls(ctx: PatchContext) -> dict[str, set[int]]:

@@ -63,6 +63,14 @@ def _subject(patch: Patch) -> str:
 
 
 def check(sctx: SeriesContext) -> Iterator[Hit]:
+    seen: set[Hit] = set()
+    for hit in _check(sctx):
+        if hit not in seen:  # many calls on one line: one finding, fingerprinted once
+            seen.add(hit)
+            yield hit
+
+
+def _check(sctx: SeriesContext) -> Iterator[Hit]:
     gone: dict[str, Removal] = {}
     total = sctx.series.total or len(sctx.series.patches)
     for patch in sorted(sctx.series.patches, key=lambda p: p.index):
