@@ -449,3 +449,24 @@ def test_a_stale_call_three_thousand_parentheses_deep(tmp_path: Path) -> None:
     assert [(f.code, f.line, f.severity) for f in report.findings] == [
         ("MM001", line, Severity.ERROR)
     ]
+
+
+@pytest.mark.parametrize(
+    ("kernel", "severity"), [(None, Severity.INFO), ("6.12", Severity.ERROR), ("6.1", None)]
+)
+def test_a_missing_function_is_info_when_nothing_shows_the_target(
+    kernel: str | None, severity: Severity | None, tmp_path: Path
+) -> None:
+    """No --kernel and no era marker in the hunks: the newest kernel is only a default,
+    and a correct page-era patch must not read as broken."""
+    raw = (FIXTURES / "MM001" / "file-dup-helper-no-era-in-context-info.patch").read_text()
+    patch = tmp_path / "helper.patch"
+    patch.write_text(re.sub(r"\s*/\*\s*info: MM001\s*\*/", "", raw), encoding="utf-8")
+    report = review(patch, kernel)
+    found = [f for f in report.findings if f.code == "MM001"]
+    assert [f.severity for f in found] == ([severity] if severity else [])
+    assert all(f.severity is Severity.INFO for f in report.findings if f.code != "MM001")
+    if kernel is None:
+        assert report.kernel_source == "default"
+        assert "does not show which kernel it targets" in found[0].message
+        assert "--kernel" in found[0].message

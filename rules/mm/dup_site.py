@@ -62,6 +62,13 @@ def distinct(
     return run
 
 
+def target_unknown(ctx: PatchContext) -> bool:
+    """Nothing says which kernel the patch is for: no ``--kernel``, no tree, no era
+    marker in its removed or context lines. The target is then only the newest known
+    kernel, and a call that kernel lacks may well build where the patch goes."""
+    return ctx.kernel_source.startswith("default")
+
+
 def object_name(expr: str) -> str:
     """The variable a page/folio expression stands for: ``&folio->page`` and
     ``page_folio(page)`` name the refcount of ``folio`` and ``page``."""

@@ -12,6 +12,10 @@ What it checks
       test) right before a try-dup call on its path, which does that check itself
       (info).
 
+    A call of a function the target kernel lacks is left to removed-rmap-api, unless
+    nothing shows the target (no ``--kernel``, no tree, no era marker in the removed or
+    context lines): the call's own era then stands for it.
+
 Why it matters
     The v5.19 split moved the pinned check (``MMF_HAS_PINNED`` and
     ``page_maybe_dma_pinned()``) into ``page_try_dup_anon_rmap()`` and dropped the
@@ -52,6 +56,7 @@ from .dup_site import (
     implied_atoms,
     object_name,
     sees_whole_function,
+    target_unknown,
     weak_twins,
 )
 from .rmap_api import (
@@ -125,8 +130,10 @@ def _cow_checks(
     for call in flow.all_calls(post, set(NEEDS_COW)):
         if not call.added or is_api_internal(call.function) or _cow_tested(call):
             continue
-        if ctx.kernel not in ERA_MARKERS[call.callee]:
-            continue  # removed-rmap-api reports the call itself
+        if ctx.kernel not in ERA_MARKERS[call.callee] and not target_unknown(ctx):
+            # removed-rmap-api reports the call itself; with no sign of the target, the
+            # call's own era is the best guess (and removed-rmap-api only says "info")
+            continue
         whole = sees_whole_function(post, call.node)
         # A try-dup call follows on its path: this is the fork path of an anon page,
         # where the check now decides (wrongly, for non-COW mappings) to copy.

@@ -15,6 +15,11 @@ What it checks
     patch's own context lines call (the tree it applies to has them: the target kernel
     is the wrong one, not the patch).
 
+    When nothing shows the target (no ``--kernel``, no tree, no era marker in the
+    removed or context lines), the target is only the newest known kernel: a call it
+    lacks is reported at info level, asking for ``--kernel``. A correct patch for an
+    older kernel whose hunks happen to show no rmap call must not read as broken.
+
 Why it matters
     Calling a function the kernel does not have breaks the build. The replacements are
     not drop-in: since v5.19 a caller must pick the anon variant (which may fail with
@@ -51,7 +56,7 @@ from reviewbot.engine.rule import Hit, PatchContext, Rule
 from reviewbot.findings import Confidence, Severity
 from reviewbot.kernel import KernelVersion, VersionRange
 
-from .dup_site import distinct, object_name, page_kind_at, weak_twins
+from .dup_site import distinct, object_name, page_kind_at, target_unknown, weak_twins
 from .rmap_api import (
     ARITY_ERAS,
     DUP_FUNCTIONS,
@@ -134,6 +139,22 @@ def _missing(ctx: PatchContext, call: Call, path: str) -> Hit:
     rng = ERA_MARKERS[call.callee]
     when = _when(rng, ctx.kernel)
     instead = replacement(call.callee, ctx.kernel, _shape(call, path))
+    if target_unknown(ctx):
+        return Hit(
+            message=(
+                f"{call.callee}() does not exist in v{ctx.kernel}, the newest kernel "
+                f"reviewbot knows ({when}), and this patch does not show which kernel it "
+                f"targets (no rmap call of a known era in its removed or context lines): "
+                f"pass --kernel (or --tree) to check the call against its tree. "
+                f"{_why(call.callee, ctx.kernel)} (see {_reference_for(call.callee)})"
+            ),
+            path=path,
+            line=call.line,
+            function=call.function,
+            suggestion=f"run with --kernel VERSION; on v{ctx.kernel}, call {instead}",
+            severity=Severity.INFO,
+            confidence=Confidence.LOW,
+        )
     return Hit(
         message=(
             f"{call.callee}() does not exist in v{ctx.kernel} ({when}): this does not "
