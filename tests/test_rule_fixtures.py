@@ -15,6 +15,8 @@ line, ``PATCH PATH LINE CODE`` (``-`` for no path or line).
 
 The markers are stripped before parsing, every rule runs on every fixture, and the
 findings must be exactly the expected ones: cross-rule false positives fail here too.
+Every rule needs at least three positive and three negative fixture files (counted
+by :func:`fixture_kinds`).
 """
 
 from __future__ import annotations
@@ -128,22 +130,66 @@ def test_fixture(path: Path, tmp_path: Path) -> None:
             assert f.severity is Severity.INFO, f"{f.code} at {f.path}:{f.line} should be info"
 
 
+MIN_FIXTURES = 3  # issue 3: at least three positive and three negative fixtures per rule
+
+
+def fixture_kinds(path: Path) -> tuple[set[str], set[str]]:
+    """The rules a fixture file is a positive and a negative case of.
+
+    Positive for CODE: a ``ruleid:``/``info:`` marker or a sidecar line names CODE.
+    Negative for CODE: an ``ok:`` marker names it, or the file sits in
+    ``fixtures/rules/CODE/`` and expects no CODE finding at all.
+    """
+    positive: set[str] = set()
+    negative: set[str] = set()
+    text = path.read_text(encoding="utf-8")
+    for kind, codes in MARKER.findall(text):
+        for code in (c.strip() for c in codes.split(",")):
+            (negative if kind == "ok" else positive).add(code)
+    positive |= {m.group(1) for ln in text.splitlines() if (m := NOTES_MARKER.match(ln.strip()))}
+    if path.with_suffix(".expect").is_file():
+        positive |= {key[3] for key in sidecar(path)}
+    home = path.parent.name
+    if home not in positive:
+        negative.add(home)
+    return positive, negative
+
+
 def test_every_rule_has_positive_and_negative_fixtures() -> None:
     positives: dict[str, int] = {}
     negatives: dict[str, int] = {}
     for path in fixture_files():
-        text = path.read_text(encoding="utf-8")
-        for kind, codes in MARKER.findall(text):
-            for code in (c.strip() for c in codes.split(",")):
-                bucket = negatives if kind == "ok" else positives
-                bucket[code] = bucket.get(code, 0) + 1
-        if path.with_suffix(".expect").is_file():
-            for key in sidecar(path):
-                positives[key[3]] = positives.get(key[3], 0) + 1
-            code = path.parent.name
-            if not sidecar(path):
-                negatives[code] = negatives.get(code, 0) + 1
-    lacking = [
-        code for code in RULES.rules if positives.get(code, 0) < 1 or negatives.get(code, 0) < 1
-    ]
-    assert not lacking, f"rules without a positive and a negative fixture: {lacking}"
+        positive, negative = fixture_kinds(path)
+        for code in positive:
+            positives[code] = positives.get(code, 0) + 1
+        for code in negative:
+            negatives[code] = negatives.get(code, 0) + 1
+    lacking = {
+        code: (positives.get(code, 0), negatives.get(code, 0))
+        for code in RULES.rules
+        if positives.get(code, 0) < MIN_FIXTURES or negatives.get(code, 0) < MIN_FIXTURES
+    }
+    assert not lacking, (
+        f"rules with fewer than {MIN_FIXTURES} positive or negative fixture files "
+        f"(positive, negative): {lacking}"
+    )
+
+
+def test_fixture_kinds_count_files_not_markers(tmp_path: Path) -> None:
+    rule_dir = tmp_path / "MM009"
+    rule_dir.mkdir()
+    marked = rule_dir / "two-markers.patch"
+    marked.write_text(
+        "+\tfoo(); /* ruleid: MM009 */\n+\tbar(); /* ruleid: MM009, MM008 */\n"
+        "+\tbaz(); /* ok: MM007 */\n"
+    )
+    assert fixture_kinds(marked) == ({"MM009", "MM008"}, {"MM007"})
+    clean = rule_dir / "clean.patch"
+    clean.write_text("+\tfoo();\n")
+    assert fixture_kinds(clean) == (set(), {"MM009"})
+    series = rule_dir / "series.mbox"
+    series.write_text("+\tfoo();\n")
+    series.with_suffix(".expect").write_text("# nothing\n2 mm/x.c 12 SER009\n")
+    assert fixture_kinds(series) == ({"SER009"}, {"MM009"})
+    series.with_suffix(".expect").write_text("# a negative series case\n")
+    assert fixture_kinds(series) == (set(), {"MM009"})
