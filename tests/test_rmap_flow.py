@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from reviewbot_rules.mm.dup_site import implied_atoms, object_name, page_kind_at
+from reviewbot_rules.mm.dup_site import (
+    implied_atoms,
+    object_name,
+    page_kind_at,
+    removals,
+    rewrites_function,
+)
 from reviewbot_rules.mm.rmap_api import (
     DUP_FUNCTIONS,
     ERA_MARKERS,
@@ -13,11 +21,15 @@ from reviewbot_rules.mm.rmap_api import (
     replacement,
 )
 
+from reviewbot import sources
 from reviewbot.analyze import flow
 from reviewbot.analyze.cmodel import Call, file_fragment, file_view
 from reviewbot.analyze.symbols import definitions, symbols
+from reviewbot.engine.rule import PatchContext
 from reviewbot.kernel import KernelVersion
 from reviewbot.parse.diff import parse_diff
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
 
 SRC = b"""static int copy(struct vm_area_struct *src_vma, struct folio *folio,
 		struct page *page, int nr)
@@ -274,3 +286,22 @@ def test_walks_keep_their_own_stack_on_deeply_nested_code() -> None:
     assert flow.ends_with_exit(chain_stmt)
     assert len(flow.exits_within(chain_stmt)) == DEPTH + 1
     assert sum(1 for _ in flow.preorder(frag.root)) > 3 * DEPTH
+
+
+def test_removals_say_where_the_removed_call_was_and_what_else_changed() -> None:
+    """The removed-line evidence that ref-before-dup and dup-anon-only share."""
+    fixture = FIXTURES / "MM004" / "copy-present-pte-drops-pageanon-test-6.1.patch"
+    series = sources.load_series(str(fixture), lore_url="http://127.0.0.1:9", stdin=None)
+    ctx = PatchContext(series, series.patches[0], KernelVersion(6, 1))
+    (gone,) = removals(ctx, {"PageAnon", "get_page"})  # get_page() is only context
+    assert (gone.call.callee, gone.call.line, gone.line, gone.view.path, gone.index) == (
+        "PageAnon",
+        958,
+        958,
+        "mm/memory.c",
+        0,
+    )
+    assert gone.pre is gone.pairs[gone.index][1]
+    assert gone.call.function == "copy_present_pte"
+    # the hunk changes nothing else in the function: the removal stands alone
+    assert not rewrites_function(gone.pairs, gone.call.function, lambda c: True)

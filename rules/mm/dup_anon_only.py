@@ -45,18 +45,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reviewbot.analyze import flow
-from reviewbot.analyze.cmodel import Call, FileView, Fragment
+from reviewbot.analyze.cmodel import Call, FileView
 from reviewbot.engine.rule import Hit, PatchContext, Rule
 from reviewbot.findings import Confidence, Severity
 from reviewbot.kernel import VersionRange
 
 from .dup_site import (
     NEEDS_TREE,
+    Removal,
     Site,
-    deletion_point,
     distinct,
     hunk_pairs,
     object_name,
+    removals,
+    rewrites_function,
     sites,
     weak_twins,
 )
@@ -143,13 +145,8 @@ def _guard_removed_earlier(site: Site) -> Call | None:
             same_function = call.function == site.function
             if call.added and same_function and site.pre_on_objects(call):
                 removed.append(call)
-    if not removed:
+    if not removed or any(site.on_objects(c) for c in site.added_in_function(ANON_TESTS)):
         return None
-    frags = [p for p, _ in site.earlier] + [site.post] + list(site.later)
-    for frag in frags:
-        for call in flow.all_calls(frag, set(ANON_TESTS)):
-            if call.added and call.function == site.function and site.on_objects(call):
-                return None
     return removed[0]
 
 
@@ -291,56 +288,56 @@ def _guards_removed_alone(
 ) -> Iterator[Hit]:
     """A hunk of a fork-time copy function drops an anon test and the try call it guarded
     is outside every hunk: say so at info level."""
-    for view in ctx.c_files:
-        pairs = hunk_pairs(view)
-        added_tests = {
-            (c.function, object_name(c.args[0]))
-            for post, _ in pairs
-            for c in flow.all_calls(post, set(ANON_TESTS))
-            if c.added and c.args
-        }
-        for index, (_, pre) in enumerate(pairs):
-            if pre is None:
-                continue
-            for gone in flow.all_calls(pre, set(ANON_GUARDS) | set(ANON_VMA_TESTS)):
-                function = gone.function
-                if not gone.added or not gone.args or function not in FORK_COPY_FUNCTIONS:
-                    continue
-                if (view.path, function) in with_sites and gone.callee in ANON_GUARDS:
-                    continue  # the per-site check sees the call it guarded
-                obj = object_name(gone.args[0])
-                if any((function, o) in added_tests for o in weak_twins(obj)):
-                    continue
-                if _lone_guard_removal(pairs, gone, ctx.c_files):
-                    yield Hit(
-                        message=(
-                            f"this patch removes the {gone.callee}({', '.join(gone.args)}) "
-                            f"test from {function}() and adds no other anon test there, while "
-                            f"its try-dup call stays: that call now also runs for file pages. "
-                            f"{WHY}"
-                        ),
-                        path=view.path,
-                        line=deletion_point(view, index, gone.line),
-                        function=function,
-                        suggestion="keep the anon test in front of the try-dup call",
-                        severity=Severity.WARNING,
-                        confidence=Confidence.MEDIUM,
-                    )
-                    continue
-                if gone.callee not in ANON_GUARDS:
-                    continue
-                yield Hit(
-                    message=(
-                        f"this patch removes the {gone.callee}({', '.join(gone.args)}) test in "
-                        f"{function}(); if it guards a try-dup call outside the hunk, that call "
-                        f"is no longer kept to anon pages: {NEEDS_TREE}. {WHY}"
-                    ),
-                    path=view.path,
-                    line=deletion_point(view, index, gone.line),
-                    function=function,
-                    severity=Severity.INFO,
-                    confidence=Confidence.LOW,
-                )
+    added_tests: dict[str, set[tuple[str | None, str]]] = {}  # by file: (function, object)
+    alone: dict[tuple[str, str | None], bool] = {}  # by file and function
+    for gone in removals(ctx, set(ANON_GUARDS) | set(ANON_VMA_TESTS)):
+        call, path = gone.call, gone.view.path
+        function = call.function
+        if function not in FORK_COPY_FUNCTIONS:
+            continue
+        if (path, function) in with_sites and call.callee in ANON_GUARDS:
+            continue  # the per-site check sees the call it guarded
+        if path not in added_tests:
+            added_tests[path] = {
+                (c.function, object_name(c.args[0]))
+                for post, _ in gone.pairs
+                for c in flow.all_calls(post, ANON_TESTS)
+                if c.added and c.args
+            }
+        if any((function, o) in added_tests[path] for o in weak_twins(object_name(call.args[0]))):
+            continue
+        if (path, function) not in alone:
+            alone[(path, function)] = _lone_guard_removal(gone, ctx.c_files)
+        if alone[(path, function)]:
+            yield Hit(
+                message=(
+                    f"this patch removes the {call.callee}({', '.join(call.args)}) "
+                    f"test from {function}() and adds no other anon test there, while "
+                    f"its try-dup call stays: that call now also runs for file pages. "
+                    f"{WHY}"
+                ),
+                path=path,
+                line=gone.line,
+                function=function,
+                suggestion="keep the anon test in front of the try-dup call",
+                severity=Severity.WARNING,
+                confidence=Confidence.MEDIUM,
+            )
+            continue
+        if call.callee not in ANON_GUARDS:
+            continue
+        yield Hit(
+            message=(
+                f"this patch removes the {call.callee}({', '.join(call.args)}) test in "
+                f"{function}(); if it guards a try-dup call outside the hunk, that call "
+                f"is no longer kept to anon pages: {NEEDS_TREE}. {WHY}"
+            ),
+            path=path,
+            line=gone.line,
+            function=function,
+            severity=Severity.INFO,
+            confidence=Confidence.LOW,
+        )
 
 
 def _replaces_file_dup(site: Site) -> Call | None:
@@ -352,32 +349,19 @@ def _replaces_file_dup(site: Site) -> Call | None:
     removed = site.removed_in_hunk(set(FILE_DUPS) | {"hugetlb_add_file_rmap"})
     if not removed:
         return None
-    tests = set(ANON_TESTS) | set(ANON_VMA_TESTS)
-    frags = [p for p, _ in site.earlier] + [site.post] + list(site.later)
-    for frag in frags:
-        for call in flow.all_calls(frag, tests):
-            if call.added and call.function == site.function:
-                return None
+    if site.added_in_function(ANON_TESTS | ANON_VMA_TESTS):
+        return None
     return removed[0]
 
 
-def _lone_guard_removal(
-    pairs: list[tuple[Fragment, Fragment | None]], gone: Call, views: tuple[FileView, ...]
-) -> bool:
+def _lone_guard_removal(gone: Removal, views: tuple[FileView, ...]) -> bool:
     """In a fork-time copy function, the patch removes this anon test and nothing else
     that could stand for it: no dup call is removed or added in the function (the
     anon/file split is not being rewritten), and no anon test is added anywhere in the
     patch (a caller may have taken the test over)."""
-    function = gone.function
+    if rewrites_function(gone.pairs, gone.call.function, lambda c: c.callee in DUP_FUNCTIONS):
+        return False
     tests = set(ANON_TESTS) | set(ANON_VMA_TESTS)
-    for post, pre in pairs:
-        if pre is not None and any(
-            c.added and c.function == function for c in flow.all_calls(pre, set(DUP_FUNCTIONS))
-        ):
-            return False
-        for c in flow.all_calls(post, set(DUP_FUNCTIONS)):
-            if c.added and c.function == function:
-                return False
     for view in views:
         for post, _ in hunk_pairs(view):
             for c in flow.all_calls(post):

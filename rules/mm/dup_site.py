@@ -241,6 +241,17 @@ class Site:
                     out.append(c)
         return out
 
+    def added_in_function(self, names: set[str] | frozenset[str]) -> list[Call]:
+        """Calls to ``names`` that the patch adds anywhere in this call's function (in
+        any hunk of the file)."""
+        posts = [p for p, _ in self.earlier] + [self.post] + list(self.later)
+        return [
+            c
+            for frag in posts
+            for c in flow.all_calls(frag, names)
+            if c.added and c.function == self.function
+        ]
+
     def earlier_refs(self) -> list[Call]:
         """Reference takes on the same names added in earlier hunks of the same function
         (which run before the dup unless a branch separates them)."""
@@ -328,6 +339,7 @@ class Site:
 
 
 _REF_TAKES = frozenset(REF_TAKE)
+_DUPS = frozenset(DUP_FUNCTIONS)
 
 
 def _start(call: Call) -> int:
@@ -600,3 +612,55 @@ def deletion_point(view: FileView, index: int, old_line: int | None) -> int | No
                 return ln.new
             last_new = ln.new
     return last_new
+
+
+# --- calls the patch removes (evidence from removed lines) ---------------------------
+
+HunkPairs = list[tuple[Fragment, Fragment | None]]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A call on a removed line: its file, the file's hunks (post, pre) and which hunk."""
+
+    call: Call
+    view: FileView
+    pairs: HunkPairs
+    index: int
+
+    @property
+    def pre(self) -> Fragment:
+        """The pre-image of the call's hunk (the call is in it)."""
+        return self.call.fragment
+
+    @property
+    def line(self) -> int | None:
+        """The post-image line that now sits where the call was."""
+        return deletion_point(self.view, self.index, self.call.line)
+
+
+def removals(ctx: PatchContext, names: set[str] | frozenset[str]) -> Iterator[Removal]:
+    """The calls to ``names`` (with arguments) that the patch removes, file by file and
+    hunk by hunk."""
+    for view in ctx.c_files:
+        pairs = hunk_pairs(view)
+        for index, (_, pre) in enumerate(pairs):
+            if pre is None:
+                continue
+            for call in flow.all_calls(pre, names):
+                if call.added and call.args:
+                    yield Removal(call, view, pairs, index)
+
+
+def rewrites_function(pairs: HunkPairs, function: str | None, adds: Callable[[Call], bool]) -> bool:
+    """In one file's hunks, the patch removes a dup call of ``function`` or adds a call
+    there that ``adds`` accepts: something it removed from the function may have a
+    stand-in, so its removal alone says nothing."""
+    for post, pre in pairs:
+        if pre is not None and any(
+            c.added and c.function == function for c in flow.all_calls(pre, _DUPS)
+        ):
+            return True
+        if any(c.added and c.function == function and adds(c) for c in flow.all_calls(post)):
+            return True
+    return False

@@ -47,6 +47,7 @@ import itertools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from reviewbot.analyze import flow
 from reviewbot.analyze.cmodel import Call, Fragment
@@ -56,14 +57,17 @@ from reviewbot.kernel import VersionRange
 
 from .dup_site import (
     NEEDS_TREE,
+    HunkPairs,
+    Removal,
     Site,
     count_text,
-    deletion_point,
     distinct,
     first_line,
     function_touched,
     hunk_pairs,
     object_name,
+    removals,
+    rewrites_function,
     sites,
     touched,
     visible,
@@ -572,109 +576,119 @@ def _failure_branch(site: Site) -> Iterator[Hit]:
 
 def _removed_refs(ctx: PatchContext, seen: set[tuple[str, int]]) -> Iterator[Hit]:
     """A fork-time copy function loses a reference call and the dup is outside the hunk."""
-    for view in ctx.c_files:
-        pairs = hunk_pairs(view)
+    per_file: dict[str, _FileDups] = {}
+    alone: dict[tuple[str, str | None], bool] = {}  # by file and function
+    for gone in removals(ctx, set(REF_TAKE) | set(REF_DROP)):
+        call, view = gone.call, gone.view
+        if view.path not in per_file:
+            per_file[view.path] = _FileDups.of(gone.pairs, seen, view.path)
+        dups = per_file[view.path]
+        obj = object_name(call.args[0])
+        function = call.function or ""
+        twins = weak_twins(obj)
+        dup_shown = any((call.function, t) in dups.shown for t in twins)
+        if call.callee in REF_TAKE and function in FORK_COPY_FUNCTIONS and not dup_shown:
+            moved = _moved_down(gone.pairs, gone.index, call, obj)
+            if moved is not None:
+                yield moved
+                continue
+        if twins & dups.added_refs or _allocated(gone.pre, obj):
+            continue
+        if function not in FORK_COPY_FUNCTIONS and not dups.in_hunk[gone.index]:
+            continue
+        if twins & dups.seen_in_hunk[gone.index]:
+            continue
+        line = gone.line
+        what = "reference" if call.callee in REF_TAKE else "reference drop"
+        why = WHY if call.callee in REF_TAKE else WHY_LEAK
+        if (view.path, call.function) not in alone:
+            alone[(view.path, call.function)] = _lone_removal(gone)
+        if alone[(view.path, call.function)]:
+            effect = (
+                "dup now runs without its reference"
+                if call.callee in REF_TAKE
+                else "failure path now keeps the reference"
+            )
+            yield Hit(
+                message=(
+                    f"this patch removes {call.callee}({', '.join(call.args)}) from "
+                    f"{function}() and takes or drops no reference anywhere else in "
+                    f"it, while the dup calls of {function}() stay: the {effect}. {why}"
+                ),
+                path=view.path,
+                line=line,
+                function=function,
+                suggestion=f"keep {call.callee}({', '.join(call.args)})",
+                severity=Severity.WARNING,
+                confidence=Confidence.MEDIUM,
+            )
+            continue
+        yield Hit(
+            message=(
+                f"this patch removes {call.callee}({', '.join(call.args)}) from "
+                f"{function or 'this function'} and adds no {what} for {obj}; the "
+                f"dup call it paired with is outside the hunk: {NEEDS_TREE}. {why}"
+            ),
+            path=view.path,
+            line=line,
+            function=function or None,
+            severity=Severity.INFO,
+            confidence=Confidence.LOW,
+        )
+
+
+@dataclass(frozen=True)
+class _FileDups:
+    """What one file's hunks show of dup and reference calls, for the removed-line
+    checks (computed once per file, not once per removed call)."""
+
+    shown: set[tuple[str | None, str]]  # (function, page/folio) of every dup shown
+    added_refs: set[str]  # pages/folios of the reference calls the patch adds
+    in_hunk: list[bool]  # hunk i shows a dup call
+    seen_in_hunk: list[set[str]]  # pages/folios of hunk i's dups that the sites checked
+
+    @classmethod
+    def of(cls, pairs: HunkPairs, seen: set[tuple[str, int]], path: str) -> _FileDups:
+        shown = {
+            (c.function, object_name(a))
+            for post, _ in pairs
+            for c in flow.all_calls(post, CHECKED_DUPS)
+            for a in c.args[:2]
+        }
         added_refs = {
             object_name(c.args[0])
             for post, _ in pairs
             for c in flow.all_calls(post, set(REF_TAKE) | set(REF_DROP))
             if c.added and c.args
         }
-        for index, (post, pre) in enumerate(pairs):
-            if pre is None:
-                continue
-            for gone in flow.all_calls(pre, set(REF_TAKE) | set(REF_DROP)):
-                if not gone.added or not gone.args:
-                    continue
-                obj = object_name(gone.args[0])
-                function = gone.function or ""
-                twins = weak_twins(obj)
-                dup_shown = any(
-                    c.function == gone.function and any(object_name(a) in twins for a in c.args[:2])
-                    for p, _ in pairs
-                    for c in flow.all_calls(p, CHECKED_DUPS)
-                )
-                if gone.callee in REF_TAKE and function in FORK_COPY_FUNCTIONS and not dup_shown:
-                    moved = _moved_down(pairs, index, gone, obj)
-                    if moved is not None:
-                        yield moved
-                        continue
-                if weak_twins(obj) & added_refs or _allocated(pre, obj):
-                    continue
-                dups_here = [c for c in flow.all_calls(post, CHECKED_DUPS)]
-                if function not in FORK_COPY_FUNCTIONS and not dups_here:
-                    continue
-                if any(
-                    (view.path, c.node.start_byte) in seen
-                    for c in dups_here
-                    if c.args and object_name(c.args[0]) in weak_twins(obj)
-                ):
-                    continue
-                line = deletion_point(view, index, gone.line)
-                what = "reference" if gone.callee in REF_TAKE else "reference drop"
-                if _lone_removal(pairs, gone):
-                    effect = (
-                        "dup now runs without its reference"
-                        if gone.callee in REF_TAKE
-                        else "failure path now keeps the reference"
-                    )
-                    yield Hit(
-                        message=(
-                            f"this patch removes {gone.callee}({', '.join(gone.args)}) from "
-                            f"{function}() and takes or drops no reference anywhere else in "
-                            f"it, while the dup calls of {function}() stay: the "
-                            f"{effect}. "
-                            f"{WHY if gone.callee in REF_TAKE else WHY_LEAK}"
-                        ),
-                        path=view.path,
-                        line=line,
-                        function=function,
-                        suggestion=f"keep {gone.callee}({', '.join(gone.args)})",
-                        severity=Severity.WARNING,
-                        confidence=Confidence.MEDIUM,
-                    )
-                    continue
-                yield Hit(
-                    message=(
-                        f"this patch removes {gone.callee}({', '.join(gone.args)}) from "
-                        f"{function or 'this function'} and adds no {what} for {obj}; the "
-                        f"dup call it paired with is outside the hunk: {NEEDS_TREE}. "
-                        f"{WHY if gone.callee in REF_TAKE else WHY_LEAK}"
-                    ),
-                    path=view.path,
-                    line=line,
-                    function=function or None,
-                    severity=Severity.INFO,
-                    confidence=Confidence.LOW,
-                )
+        in_hunk = [bool(flow.all_calls(post, CHECKED_DUPS)) for post, _ in pairs]
+        seen_in_hunk = [
+            {
+                object_name(c.args[0])
+                for c in flow.all_calls(post, CHECKED_DUPS)
+                if c.args and (path, c.node.start_byte) in seen
+            }
+            for post, _ in pairs
+        ]
+        return cls(shown, added_refs, in_hunk, seen_in_hunk)
 
 
-def _lone_removal(pairs: list[tuple[Fragment, Fragment | None]], gone: Call) -> bool:
+def _lone_removal(gone: Removal) -> bool:
     """In a fork-time copy function, the patch removes this reference call and nothing
     else that could stand for it: no dup call is removed (the site itself is not being
     rewritten), and no reference call (nor any call that might take or drop one) is
     added anywhere in the function."""
-    function = gone.function
+    function = gone.call.function
     if function not in FORK_COPY_FUNCTIONS:
         return False
-    for post, pre in pairs:
-        if pre is not None and any(
-            c.added and c.function == function for c in flow.all_calls(pre, set(DUP_FUNCTIONS))
-        ):
-            return False
-        for c in flow.all_calls(post):
-            if (
-                c.added
-                and c.function == function
-                and (c.callee in REF_TAKE or c.callee in REF_DROP or _MAYBE_REF.search(c.callee))
-            ):
-                return False
-    return True
+    return not rewrites_function(
+        gone.pairs,
+        function,
+        lambda c: c.callee in REF_TAKE or c.callee in REF_DROP or bool(_MAYBE_REF.search(c.callee)),
+    )
 
 
-def _moved_down(
-    pairs: list[tuple[Fragment, Fragment | None]], index: int, gone: Call, obj: str
-) -> Hit | None:
+def _moved_down(pairs: HunkPairs, index: int, gone: Call, obj: str) -> Hit | None:
     """A reference take removed in one hunk of a fork-time copy function and added back
     on the same page in a later hunk: whatever dup sat between now runs first."""
     for post, _ in pairs[index + 1 :]:
