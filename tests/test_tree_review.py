@@ -48,7 +48,7 @@ def repo(tmp_path: Path, scratch: Path) -> KernelRepo:
 
 
 @pytest.fixture(scope="module")
-def test_rules() -> RuleSet:
+def pack_rules() -> RuleSet:
     return load_rules([TEST_RULES])
 
 
@@ -65,41 +65,41 @@ def test_the_fixture_base_commit_is_the_one_the_series_name(repo: KernelRepo) ->
     assert load_series("clean").base_commit == repo.base
 
 
-def test_a_clean_series_applies_on_its_base_commit(repo: KernelRepo, test_rules: RuleSet) -> None:
-    report = in_tree(repo, "clean", test_rules)
+def test_a_clean_series_applies_on_its_base_commit(repo: KernelRepo, pack_rules: RuleSet) -> None:
+    report = in_tree(repo, "clean", pack_rules)
     assert report.findings == () and report.errors == ()
     assert f"tree mode: applied on the series' base-commit {repo.base[:12]}" in report.notes
     assert (report.kernel, report.kernel_source) == ("6.12", "tree")
 
 
 def test_the_kernel_option_wins_over_the_tree_makefile(
-    repo: KernelRepo, test_rules: RuleSet
+    repo: KernelRepo, pack_rules: RuleSet
 ) -> None:
-    report = in_tree(repo, "clean", test_rules, kernel="6.1")
+    report = in_tree(repo, "clean", pack_rules, kernel="6.1")
     assert (report.kernel, report.kernel_source) == ("6.1", "option")
 
 
-def test_an_unknown_base_commit_falls_back_to_head(repo: KernelRepo, test_rules: RuleSet) -> None:
+def test_an_unknown_base_commit_falls_back_to_head(repo: KernelRepo, pack_rules: RuleSet) -> None:
     head = repo.commit_edit("Makefile", "NAME = Baby Opossum Posse", "NAME = Test", "name")
     series = replace(load_series("clean"), base_commit="0123456789abcdef0123")
-    report = review_in_tree(series, ONLY_TEST_RULE, test_rules, repo.path)
+    report = review_in_tree(series, ONLY_TEST_RULE, pack_rules, repo.path)
     assert report.errors == ()
     assert (
         "tree mode: the tree does not have the series' base-commit 0123456789ab: "
         f"applied on HEAD ({head[:12]})"
     ) in report.notes
-    report = in_tree(repo, "pre-existing", test_rules)
+    report = in_tree(repo, "pre-existing", pack_rules)
     assert f"tree mode: the series names no base-commit: applied on HEAD ({head[:12]})" in (
         report.notes
     )
 
 
-def test_a_defect_visible_only_in_the_whole_function(repo: KernelRepo, test_rules: RuleSet) -> None:
+def test_a_defect_visible_only_in_the_whole_function(repo: KernelRepo, pack_rules: RuleSet) -> None:
     # ref-removed drops the folio_get() 7 lines above the dup calls: the hunk does not
     # show them, the whole function does.
-    patch_mode = review_series(load_series("ref-removed"), ONLY_TEST_RULE, test_rules)
+    patch_mode = review_series(load_series("ref-removed"), ONLY_TEST_RULE, pack_rules)
     assert all(f.severity == Severity.INFO for f in patch_mode.findings)
-    report = in_tree(repo, "ref-removed", test_rules)
+    report = in_tree(repo, "ref-removed", pack_rules)
     assert found(report) == [
         (1, "warning", "mm/memory.c", 269),
         (1, "warning", "mm/memory.c", 279),
@@ -108,22 +108,22 @@ def test_a_defect_visible_only_in_the_whole_function(repo: KernelRepo, test_rule
 
 
 def test_a_reference_outside_the_hunk_is_resolved_into_silence(
-    repo: KernelRepo, test_rules: RuleSet
+    repo: KernelRepo, pack_rules: RuleSet
 ) -> None:
-    patch_mode = review_series(load_series("ref-far-above"), ONLY_TEST_RULE, test_rules)
+    patch_mode = review_series(load_series("ref-far-above"), ONLY_TEST_RULE, pack_rules)
     assert found(patch_mode) == [(1, "info", "mm/memory.c", 270)]
     assert "needs the whole function" in patch_mode.findings[0].message
-    assert in_tree(repo, "ref-far-above", test_rules).findings == ()
+    assert in_tree(repo, "ref-far-above", pack_rules).findings == ()
 
 
 def test_a_defect_already_in_a_touched_function_is_counted_not_reported(
-    repo: KernelRepo, test_rules: RuleSet
+    repo: KernelRepo, pack_rules: RuleSet
 ) -> None:
     repo.commit_edit(
         "mm/huge_memory.c", "\tfolio_get(src_folio);\n", "", "mm: a defect already in the tree"
     )
     # the series touches copy_huge_pmd() 64 lines above its dup call
-    report = in_tree(repo, "pre-existing", test_rules)
+    report = in_tree(repo, "pre-existing", pack_rules)
     assert report.findings == () and report.errors == ()
     assert "1 finding in touched code was there before the series: not reported" in (report.notes)
 
@@ -171,9 +171,9 @@ def test_a_defect_only_the_whole_function_shows(repo: KernelRepo, scratch: Path)
 
 
 def test_a_patch_that_does_not_apply_names_the_patch_and_gits_reason(
-    repo: KernelRepo, test_rules: RuleSet
+    repo: KernelRepo, pack_rules: RuleSet
 ) -> None:
-    report = in_tree(repo, "does-not-apply", test_rules)
+    report = in_tree(repo, "does-not-apply", pack_rules)
     error = report.errors[0]
     assert isinstance(error, ApplyError) and error.patch == 2
     assert error.message.startswith(
@@ -192,12 +192,12 @@ def test_a_patch_that_does_not_apply_names_the_patch_and_gits_reason(
 
 
 def test_a_rebuilt_email_applies_when_the_raw_message_is_not_kept(
-    repo: KernelRepo, test_rules: RuleSet
+    repo: KernelRepo, pack_rules: RuleSet
 ) -> None:
     assert all(p.raw for p in load_series("ref-removed").patches)
     series = load_series("ref-removed", keep_raw=False)
     assert all(p.raw == b"" for p in series.patches)
-    report = review_in_tree(series, ONLY_TEST_RULE, test_rules, repo.path)
+    report = review_in_tree(series, ONLY_TEST_RULE, pack_rules, repo.path)
     assert report.errors == ()
     assert found(report) == [
         (1, "warning", "mm/memory.c", 269),
@@ -206,7 +206,7 @@ def test_a_rebuilt_email_applies_when_the_raw_message_is_not_kept(
 
 
 def test_the_users_checkout_is_left_as_it_was(
-    repo: KernelRepo, test_rules: RuleSet, scratch: Path
+    repo: KernelRepo, pack_rules: RuleSet, scratch: Path
 ) -> None:
     (repo.path / "mm" / "memory.c").write_text("stashed\n")
     repo.git("stash", "-q")
@@ -217,7 +217,7 @@ def test_the_users_checkout_is_left_as_it_was(
     repo.git("checkout", "-q", "-b", "topic")
     before = repo.state()
     for name in ("clean", "ref-removed", "does-not-apply"):
-        in_tree(repo, name, test_rules)
+        in_tree(repo, name, pack_rules)
         assert repo.state() == before, name
     assert not (repo.path / ".git" / "worktrees").exists() or not any(
         (repo.path / ".git" / "worktrees").iterdir()
@@ -226,19 +226,19 @@ def test_the_users_checkout_is_left_as_it_was(
 
 
 def test_inherited_git_variables_do_not_redirect_git(
-    repo: KernelRepo, test_rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo: KernelRepo, pack_rules: RuleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoy = tmp_path / "decoy"
     monkeypatch.setenv("GIT_DIR", str(decoy / ".git"))
     monkeypatch.setenv("GIT_WORK_TREE", str(decoy))
     monkeypatch.setenv("GIT_INDEX_FILE", str(decoy / "index"))
-    report = in_tree(repo, "ref-removed", test_rules)
+    report = in_tree(repo, "ref-removed", pack_rules)
     assert len(report.findings) == 2 and report.errors == ()
     assert not decoy.exists()
 
 
 def test_ctrl_c_during_the_review_removes_the_worktree(
-    repo: KernelRepo, test_rules: RuleSet, scratch: Path, monkeypatch: pytest.MonkeyPatch
+    repo: KernelRepo, pack_rules: RuleSet, scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = repo.state()
 
@@ -247,13 +247,13 @@ def test_ctrl_c_during_the_review_removes_the_worktree(
 
     monkeypatch.setattr(Worktree, "apply", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        in_tree(repo, "clean", test_rules)
+        in_tree(repo, "clean", pack_rules)
     assert repo.state() == before
     assert list(scratch.iterdir()) == []
 
 
 def test_sigterm_during_the_review_removes_the_worktree(
-    repo: KernelRepo, test_rules: RuleSet, scratch: Path, monkeypatch: pytest.MonkeyPatch
+    repo: KernelRepo, pack_rules: RuleSet, scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = repo.state()
     handler = signal.getsignal(signal.SIGTERM)
@@ -264,7 +264,7 @@ def test_sigterm_during_the_review_removes_the_worktree(
 
     monkeypatch.setattr(Worktree, "apply", terminated)
     with pytest.raises(SystemExit) as stopped:
-        in_tree(repo, "clean", test_rules)
+        in_tree(repo, "clean", pack_rules)
     assert stopped.value.code == 128 + signal.SIGTERM
     assert repo.state() == before
     assert list(scratch.iterdir()) == []
