@@ -153,21 +153,6 @@ def statement_of(node: Node) -> Node:
     return node
 
 
-def in_condition_of(node: Node) -> Node | None:
-    """The ``if``/loop/switch whose condition holds ``node``, if any."""
-    child = node
-    for anc in ancestors(node):
-        if anc.type in ("if_statement", "while_statement", "switch_statement", "do_statement"):
-            cond = anc.child_by_field_name("condition")
-            if cond is not None and contains(cond, child):
-                return anc
-            return None
-        if is_statement(child) or anc.type in _FUNCTION_BOUNDARY:
-            return None
-        child = anc
-    return None
-
-
 def arm_of(node: Node, if_node: Node) -> Literal["then", "else", "condition", None]:
     """Which part of ``if_node`` holds ``node``."""
     cond = if_node.child_by_field_name("condition")

@@ -333,10 +333,6 @@ class Site:
     def in_device_entry_function(self) -> bool:
         return (self.function or "") in DEVICE_ENTRY_FUNCTIONS
 
-    @cached_property
-    def unknown_else(self) -> bool:
-        return bool(flow.known_facts(self.node, self.index, _unknown_else))
-
 
 _REF_TAKES = frozenset(REF_TAKE)
 _DUPS = frozenset(DUP_FUNCTIONS)
@@ -365,10 +361,6 @@ def _by_object(calls: list[Call], objects_of: Callable[[Call], set[str]]) -> dic
 
 def _changed_fact(fact: flow.Fact, index: flow.FlowIndex) -> bool:
     return index.frag is not None and node_touched(index.frag, fact.cond)
-
-
-def _unknown_else(fact: flow.Fact, index: flow.FlowIndex) -> bool:
-    return fact.source == "unknown-else"
 
 
 _KIND_TESTS = DEVICE_TESTS | ANON_VMA_TESTS | ANON_TESTS
