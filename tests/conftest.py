@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from lore import LoreServer
+from pytest_httpserver import HTTPServer
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -28,3 +29,20 @@ def lore() -> Iterator[LoreServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def local_server() -> Iterator[HTTPServer]:
+    """One recording HTTP server on 127.0.0.1 per test module (the publishers' far end)."""
+    srv = HTTPServer(host="127.0.0.1", port=0)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def server(local_server: HTTPServer) -> Iterator[HTTPServer]:
+    """The module's server, with no handlers and an empty request log."""
+    local_server.clear()
+    yield local_server
+    local_server.clear()

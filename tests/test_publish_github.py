@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +21,6 @@ from reviewbot.report import RenderOptions
 TOKEN = "ghs_installationtoken"
 ENV = {"REVIEWBOT_GITHUB_TOKEN": TOKEN}
 RUNS = "/repos/octo/linux/check-runs"
-
-
-@pytest.fixture(scope="module")
-def local_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(local_server: HTTPServer) -> Iterator[HTTPServer]:
-    """The module's server on 127.0.0.1, with no handlers and an empty request log."""
-    local_server.clear()
-    yield local_server
-    local_server.clear()
 
 
 def github(server: HTTPServer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,22 +22,6 @@ SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "patc
 TOKEN = "pw-token-123"
 ENV = {"REVIEWBOT_PATCHWORK_TOKEN": TOKEN}
 IDS = {p.msgid: 100 + p.index for p in reports.series().patches}
-
-
-@pytest.fixture(scope="module")
-def local_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(local_server: HTTPServer) -> Iterator[HTTPServer]:
-    """The module's server on 127.0.0.1, with no handlers and an empty request log."""
-    local_server.clear()
-    yield local_server
-    local_server.clear()
 
 
 def _lookup(request: Request) -> Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email.utils
 import logging
 import socket
-from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -16,22 +15,6 @@ from reviewbot.publish.transport import RetryPolicy, Transport, retry_after
 
 SECRET = "s3cr3t-token-value"
 NOW = 1_700_000_000.0
-
-
-@pytest.fixture(scope="module")
-def local_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(local_server: HTTPServer) -> Iterator[HTTPServer]:
-    """The module's server on 127.0.0.1, with no handlers and an empty request log."""
-    local_server.clear()
-    yield local_server
-    local_server.clear()
 
 
 class Sleeps(list[float]):
