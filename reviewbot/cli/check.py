@@ -40,7 +40,8 @@ def add_parser(sub: Any) -> None:
             "Check patches before sending them: the commits on this branch that its "
             "upstream does not have (or --base REV..HEAD), a revision range, one commit, "
             "git format-patch files, or - for one patch on stdin (for b4). Exits 1 when "
-            "there are findings at the --fail-on level (default warning)."
+            "there are findings at the --fail-on level (default warning; the checkpatch "
+            "and b4 formats exit 0 unless --fail-on is given)."
         ),
     )
     parser.add_argument(
