@@ -273,3 +273,12 @@ def test_config_lists_every_key_as_toml(capsys: pytest.CaptureFixture[str]) -> N
     flat = {f"{t}.{k}": v for t, keys in parsed.items() for k, v in keys.items()}
     assert set(flat) == set(DEFAULTS)
     assert flat["review.fail-on"] == "error" and "(-c review.fail-on)" in out
+
+
+def test_email_folder_that_cannot_be_written_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n")
+    status, _, err = run(capsys, "review", str(DEMO), "--format", "email", "-o", str(blocker / "x"))
+    assert status == 2 and "email: cannot write to" in err and err.count("\n") == 1

@@ -14,7 +14,7 @@ from pathlib import Path
 from reviewbot import config as configuration
 from reviewbot.cli import publishing
 from reviewbot.engine.loader import RuleSet
-from reviewbot.errors import InputError, PublishError, UsageError
+from reviewbot.errors import InputError, UsageError
 from reviewbot.findings import Report, Severity
 from reviewbot.report import FORMATS, RenderOptions, renderer
 
@@ -128,10 +128,7 @@ def emit(
         from reviewbot.publish.smtp import write_eml
         from reviewbot.report import email as email_format
 
-        try:
-            write_eml(email_format.messages(report, options), out.path)
-        except PublishError as exc:  # a local folder: unusable output, not a far end
-            raise InputError(str(exc)) from None
+        write_eml(email_format.messages(report, options), out.path)
     else:
         text = renderer(out.format)(report, options)
         if out.path is not None:

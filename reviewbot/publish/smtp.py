@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from reviewbot.config import SECRET_ENV
-from reviewbot.errors import ConfigError, PublishError, UsageError
+from reviewbot.errors import ConfigError, InputError, PublishError, UsageError
 from reviewbot.findings import Finding, Report
 from reviewbot.publish import Delivery
 from reviewbot.publish.record import PostedRecord, revision_key
@@ -94,7 +94,8 @@ def write_eml(messages: Iterable[EmailMessage], directory: Path) -> list[Path]:
             path.write_bytes(render_email.as_bytes(msg))
             paths.append(path)
     except OSError as exc:
-        raise PublishError(f"email: cannot write to {directory}: {exc.strerror}") from None
+        # a local folder the user named: unusable output (exit 2), not an unreachable far end
+        raise InputError(f"email: cannot write to {directory}: {exc.strerror}") from None
     return paths
 
 
